@@ -1,0 +1,69 @@
+#pragma once
+// Steady confined flow div(T grad h) = 0, T = exp(Y), on a Site with the cell-centred
+// two-point flux approximation (SPEC §2). The sparsity pattern and its symbolic Cholesky
+// factorisation (CHOLMOD) are computed once here; each field then costs one numeric
+// factorisation and one solve.
+//
+//   TpfaSolver solver(site);
+//   solver.solve_batch(log_t.data(), n_fields, head.data(), /*threads=*/2);
+//
+//   auto ws = solver.make_workspace();             // one per thread
+//   solver.solve(log_t_row, head_row, *ws);
+//
+// The solver copies what it needs from the Site; it owns no references to it.
+#include <memory>
+#include <vector>
+
+#include "ved/mesh/mesh.hpp"
+
+namespace ved {
+
+struct FluxBalance {
+  double neumann_inflow = 0;     // [m^3/d] into the domain through Neumann faces
+  double dirichlet_outflow = 0;  // [m^3/d] out of the domain through Dirichlet faces
+};
+
+class TpfaSolver {
+ public:
+  struct Workspace;  // numeric factor + matrix values + solve buffers (CHOLMOD)
+
+  explicit TpfaSolver(const Site& site);
+  ~TpfaSolver();
+  TpfaSolver(const TpfaSolver&) = delete;
+  TpfaSolver& operator=(const TpfaSolver&) = delete;
+
+  int n_cells() const { return n_cells_; }
+  size_t factor_nnz() const;  // non-zeros of the Cholesky factor (fill-in)
+
+  std::unique_ptr<Workspace, void (*)(Workspace*)> make_workspace() const;
+
+  // log_t: [cells] natural-log transmissivity; head: [cells] output. The field is
+  // centred internally (SPEC §2 equivalent scaling) for conditioning.
+  void solve(const double* log_t, double* head, Workspace& ws) const;
+
+  // Fields [K, cells] row-major → heads [K, cells]; `threads` workers, each with its own
+  // workspace. Results do not depend on the thread count.
+  void solve_batch(const double* log_t, size_t n_fields, double* head, int threads) const;
+
+  // Boundary fluxes of a solution, for mass-balance checks.
+  FluxBalance boundary_fluxes(const double* log_t, const double* head) const;
+  // Darcy flux through every face [faces], positive from face_cells(0,f) to face_cells(1,f)
+  // (outward on boundary faces).
+  std::vector<double> face_fluxes(const double* log_t, const double* head) const;
+
+ private:
+  struct Pattern;
+  int n_cells_ = 0;
+  int n_faces_ = 0;
+  // Interior faces: cells and geometric half-transmissibilities (alpha / T).
+  std::vector<int> face_id_, cell1_, cell2_;
+  std::vector<double> g1_, g2_;
+  // Dirichlet and Neumann faces.
+  std::vector<int> dir_face_, dir_cell_;
+  std::vector<double> dir_g_, dir_head_;
+  std::vector<int> neu_face_, neu_cell_;
+  std::vector<double> neu_flux_;
+  std::unique_ptr<Pattern> pattern_;
+};
+
+}  // namespace ved

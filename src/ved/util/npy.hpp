@@ -1,0 +1,24 @@
+#pragma once
+// NumPy .npy arrays: reads little-endian float32/float64/int32/int64/uint8/bool in C or
+// Fortran order (converted to row-major); writes float64, float32 or int64 in C order.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ved::npy {
+
+struct Array {
+  std::vector<size_t> dims;
+  std::vector<double> data;  // row-major
+  std::string dtype;         // as found in the header, e.g. "<f8"
+};
+
+Array read(const std::string& path);
+// Parses an in-memory .npy image (used for .npz members); `name` appears in errors.
+Array parse(const std::string& bytes, const std::string& name);
+
+void write(const std::string& path, const double* data, const std::vector<size_t>& dims);
+void write(const std::string& path, const float* data, const std::vector<size_t>& dims);
+void write(const std::string& path, const int64_t* data, const std::vector<size_t>& dims);
+
+}  // namespace ved::npy
