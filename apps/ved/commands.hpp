@@ -1,0 +1,19 @@
+#pragma once
+// Each verb lives in cmd_<verb>.cpp and registers itself on the top-level CLI11 app:
+//
+//   void add_train_command(CLI::App& app);   // adds "train", its options and its callback
+//
+// Options are bound to one struct with defaults per verb; a `--config FILE.toml` given to
+// any verb supplies values for the same options (command-line flags win).
+namespace CLI {
+class App;
+}
+
+namespace ved::app {
+
+void add_info_command(CLI::App& app);
+void add_solve_command(CLI::App& app);
+void add_map2grid_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+
+}  // namespace ved::app

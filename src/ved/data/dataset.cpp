@@ -1,0 +1,141 @@
+#include "ved/data/dataset.hpp"
+
+#include <cmath>
+
+#include "ved/util/atomic_file.hpp"
+#include "ved/util/error.hpp"
+#include "ved/util/h5.hpp"
+
+namespace ved {
+namespace {
+
+MatrixRM read_matrix(const h5::File& f, const std::string& name, std::vector<size_t>* dims_out = nullptr) {
+  std::vector<size_t> dims;
+  std::vector<double> v = f.read_double(name, &dims);
+  VED_CHECK(!dims.empty(), f.path() << ": '" << name << "' is a scalar; expected an array [N, ...]");
+  size_t rows = dims[0], cols = 1;
+  for (size_t i = 1; i < dims.size(); ++i) cols *= dims[i];
+  MatrixRM m = Eigen::Map<MatrixRM>(v.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
+    if (!std::isfinite(m.data()[i])) {
+      Eigen::Index r = i / std::max<Eigen::Index>(cols, 1), c = i % std::max<Eigen::Index>(cols, 1);
+      VED_FAIL(f.path() << ": '" << name << "' row " << r << " column " << c << " is " << m.data()[i]
+                        << "; remove or repair non-finite samples");
+    }
+  }
+  if (dims_out) *dims_out = dims;
+  return m;
+}
+
+void write_matrix(h5::File& f, const std::string& name, const MatrixRM& m) {
+  f.write(name, m.data(), {static_cast<size_t>(m.rows()), static_cast<size_t>(m.cols())});
+}
+
+}  // namespace
+
+Dataset read_dataset(const std::string& path, const ReadOptions& opt) {
+  auto f = h5::File::open_read(path);
+  Dataset d;
+  VED_CHECK(f.has("/x"), path << ": dataset '/x' not found; a ved dataset holds /x [N, n] and /y [N, m]");
+  VED_CHECK(f.has("/y"), path << ": dataset '/y' not found; a ved dataset holds /x [N, n] and /y [N, m]");
+  std::vector<size_t> xdims, ydims;
+  d.x = read_matrix(f, "/x", &xdims);
+  d.y = read_matrix(f, "/y", &ydims);
+  d.x_shape.assign(xdims.begin() + 1, xdims.end());
+  VED_CHECK(ydims.size() == 2, path << ": '/y' has " << ydims.size() << " dimensions; expected [N, m]");
+  VED_CHECK(d.x.rows() > 0, path << ": '/x' has zero rows");
+  VED_CHECK(d.x.rows() == d.y.rows(), path << ": '/x' has " << d.x.rows() << " rows but '/y' has "
+                                           << d.y.rows() << "; they must match");
+  if (f.has("/xi")) {
+    d.xi = read_matrix(f, "/xi");
+    VED_CHECK(d.xi.rows() == d.x.rows(), path << ": '/xi' has " << d.xi.rows() << " rows; expected " << d.x.rows());
+  }
+  if (opt.load_head && f.has("/head")) d.head = read_matrix(f, "/head");
+  if (f.has("/wells")) {
+    auto w = f.read_int("/wells", nullptr);
+    d.wells.assign(w.begin(), w.end());
+  }
+  if (f.has_attr("/", "mesh")) d.mesh = f.attr_string("/", "mesh");
+  if (f.has("/map2grid/entry_cell")) {
+    GridMap& g = d.grid_map;
+    auto ec = f.read_int("/map2grid/entry_cell", nullptr);
+    auto ep = f.read_int("/map2grid/entry_pixel", nullptr);
+    g.height = static_cast<int>(f.attr_double("/map2grid", "height"));
+    g.width = static_cast<int>(f.attr_double("/map2grid", "width"));
+    VED_CHECK(ec.size() == ep.size() && g.height > 0 && g.width > 0,
+              path << ": '/map2grid' is inconsistent (entry arrays of " << ec.size() << " and " << ep.size()
+                   << " values, image " << g.height << "x" << g.width << ")");
+    g.entry_cell.assign(ec.begin(), ec.end());
+    g.entry_pixel.assign(ep.begin(), ep.end());
+    g.pixel_count.assign(static_cast<size_t>(g.height) * g.width, 0);
+    int n_cells = 0;
+    for (size_t e = 0; e < ec.size(); ++e) {
+      VED_CHECK(ep[e] >= 0 && ep[e] < g.height * g.width && ec[e] >= 0,
+                path << ": '/map2grid' entry " << e << " out of range");
+      ++g.pixel_count[ep[e]];
+      n_cells = std::max(n_cells, static_cast<int>(ec[e]) + 1);
+    }
+    g.cell_pixel.assign(g.entry_pixel.begin(), g.entry_pixel.begin() + n_cells);
+    d.has_grid_map = true;
+  }
+  for (const auto& [k, v] : f.attrs("/")) {
+    if (k == "mesh") continue;
+    // Numbers keep their value; everything else is text.
+    char* end = nullptr;
+    double num = std::strtod(v.c_str(), &end);
+    if (end && *end == '\0' && !v.empty() && k != "generator") d.number_attrs[k] = num;
+    else d.text_attrs[k] = v;
+  }
+  return d;
+}
+
+void write_dataset(const std::string& path, const Dataset& d) {
+  VED_CHECK(d.x.rows() == d.y.rows(), "write_dataset: x has " << d.x.rows() << " rows, y " << d.y.rows());
+  AtomicOutput out(path);
+  {
+    auto f = h5::File::create(out.temp_path());
+    std::vector<size_t> xdims = {static_cast<size_t>(d.x.rows())};
+    if (d.x_shape.empty()) xdims.push_back(static_cast<size_t>(d.x.cols()));
+    else xdims.insert(xdims.end(), d.x_shape.begin(), d.x_shape.end());
+    f.write("/x", d.x.data(), xdims);
+    write_matrix(f, "/y", d.y);
+    if (d.xi.size() > 0) write_matrix(f, "/xi", d.xi);
+    if (d.head.size() > 0) write_matrix(f, "/head", d.head);
+    if (!d.wells.empty()) {
+      std::vector<int64_t> w(d.wells.begin(), d.wells.end());
+      f.write("/wells", w.data(), {w.size()});
+    }
+    if (d.has_grid_map) {
+      const GridMap& g = d.grid_map;
+      std::vector<int64_t> ec(g.entry_cell.begin(), g.entry_cell.end());
+      std::vector<int64_t> ep(g.entry_pixel.begin(), g.entry_pixel.end());
+      f.write("/map2grid/entry_cell", ec.data(), {ec.size()});
+      f.write("/map2grid/entry_pixel", ep.data(), {ep.size()});
+      f.set_attr("/map2grid", "height", static_cast<int64_t>(g.height));
+      f.set_attr("/map2grid", "width", static_cast<int64_t>(g.width));
+    }
+    f.set_attr("/", "format", std::string("ved-dataset"));
+    f.set_attr("/", "version", int64_t{1});
+    f.set_attr("/", "mesh", d.mesh);
+    for (const auto& [k, v] : d.text_attrs) f.set_attr("/", k, v);
+    for (const auto& [k, v] : d.number_attrs) f.set_attr("/", k, v);
+    f.close();
+  }
+  out.commit();
+}
+
+Dataset slice_rows(const Dataset& d, Eigen::Index begin, Eigen::Index end) {
+  VED_CHECK(begin >= 0 && begin <= end && end <= d.n_samples(),
+            "rows [" << begin << ", " << end << ") out of range [0, " << d.n_samples() << ")");
+  Dataset s = d;
+  auto cut = [&](MatrixRM& m) {
+    if (m.rows() == d.n_samples()) m = m.middleRows(begin, end - begin).eval();
+  };
+  cut(s.x);
+  cut(s.y);
+  cut(s.xi);
+  cut(s.head);
+  return s;
+}
+
+}  // namespace ved
