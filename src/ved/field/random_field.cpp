@@ -1,0 +1,1 @@
+#include "ved/field/random_field.hpp"
