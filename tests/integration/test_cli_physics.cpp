@@ -1,0 +1,103 @@
+// The physics verbs run as a user runs them: outputs checked against independent facts.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli_harness.hpp"
+#include "ved/data/dataset.hpp"
+#include "ved/mesh/site_io.hpp"
+#include "ved/util/h5.hpp"
+#include "ved/util/npy.hpp"
+
+namespace ved {
+namespace fs = std::filesystem;
+using test::run_ved;
+
+TEST(CliSolve, ReferenceFieldFromNpyGivesPublishedHeadRange) {
+  std::string dir = test::temp_dir("solve");
+  Site s = load_site("hanford");
+  npy::write(dir + "/ref.npy", s.reference_log_t.data(), {1, 1475});
+  auto r = run_ved("solve --input " + dir + "/ref.npy --threads 2 --out " + dir + "/heads.h5");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto f = h5::File::open_read(dir + "/heads.h5");
+  std::vector<size_t> dims;
+  auto h = f.read_double("/head", &dims);
+  EXPECT_EQ(dims, (std::vector<size_t>{1, 1475}));
+  auto w = f.read_double("/head_wells", &dims);
+  EXPECT_EQ(dims, (std::vector<size_t>{1, 323}));
+  EXPECT_NEAR(*std::min_element(w.begin(), w.end()), 104.47, 0.01);
+  EXPECT_NEAR(*std::max_element(w.begin(), w.end()), 124.62, 0.01);
+  EXPECT_NEAR(*std::max_element(h.begin(), h.end()), 126.54, 0.01);
+}
+
+TEST(CliSolve, WrongShapeAndMissingFileAreOneLineErrors) {
+  std::string dir = test::temp_dir("solve_err");
+  std::vector<double> v(100, 1.0);
+  npy::write(dir + "/bad.npy", v.data(), {2, 50});
+  auto r = run_ved("solve --input " + dir + "/bad.npy --out " + dir + "/o.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("has shape [2, 50]; expected [K, 1475]"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/o.h5"));
+  r = run_ved("solve --input " + dir + "/missing.h5:/x --out " + dir + "/o.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("missing.h5: file not found"), std::string::npos) << r.err;
+  r = run_ved("solve --input " + dir + "/bad.npy --out /nonexistent-dir/o.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+}
+
+TEST(CliMap2Grid, HanfordImagesAndMask) {
+  std::string dir = test::temp_dir("m2g");
+  Site s = load_site("hanford");
+  std::vector<double> two(2 * 1475);
+  for (int c = 0; c < 1475; ++c) two[c] = two[1475 + c] = s.reference_log_t[c];
+  npy::write(dir + "/f.npy", two.data(), {2, 1475});
+  auto r = run_ved("map2grid --input " + dir + "/f.npy --out " + dir + "/img.h5");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto f = h5::File::open_read(dir + "/img.h5");
+  std::vector<size_t> dims;
+  auto img = f.read_double("/images", &dims);
+  EXPECT_EQ(dims, (std::vector<size_t>{2, 69, 54}));
+  auto mask = f.read_int("/mask", &dims);
+  EXPECT_EQ(std::count(mask.begin(), mask.end(), 1), 1473);
+  // Mean over filled pixels of a single-cell pixel equals that cell's value.
+  auto cp = f.read_int("/cell_pixel", nullptr);
+  auto count = f.read_int("/pixel_count", nullptr);
+  for (int c = 0; c < 1475; ++c)
+    if (count[cp[c]] == 1) EXPECT_DOUBLE_EQ(img[cp[c]], s.reference_log_t[c]);
+}
+
+TEST(CliConfig, UnknownKeyIsRejectedWithSuggestion) {
+  std::string dir = test::temp_dir("cfg");
+  std::ofstream(dir + "/run.toml") << "samples = 10\nthreds = 2\n";
+  auto r = run_ved("generate --config " + dir + "/run.toml --out " + dir + "/d.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("unknown key 'threds' for 'ved generate'; did you mean 'threads'?"), std::string::npos) << r.err;
+  std::ofstream(dir + "/broken.toml") << "samples = = 10\n";
+  r = run_ved("generate --config " + dir + "/broken.toml --out " + dir + "/d.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("broken.toml:1"), std::string::npos) << r.err;
+}
+
+TEST(CliInfo, DescribesDatasetsAndRejectsOtherFiles) {
+  std::string dir = test::temp_dir("info");
+  auto r = run_ved("info " + data_dir() + "/hanford/geom_1x.mat");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("/cells/centroids"), std::string::npos);
+  EXPECT_NE(r.out.find("[2, 1475]"), std::string::npos);
+  std::ofstream(dir + "/x.txt") << "hello";
+  r = run_ved("info " + dir + "/x.txt");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not an HDF5 file, a .npy array or a folder"), std::string::npos) << r.err;
+}
+
+TEST(CliHelp, EveryVerbHasHelp) {
+  for (const char* verb : {"generate", "solve", "map2grid", "info"}) {
+    auto r = run_ved(std::string(verb) + " --help");
+    EXPECT_EQ(r.code, 0) << verb;
+    EXPECT_NE(r.out.find("--"), std::string::npos) << verb;
+  }
+}
+
+}  // namespace ved
