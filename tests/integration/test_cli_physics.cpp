@@ -101,3 +101,69 @@ TEST(CliHelp, EveryVerbHasHelp) {
 }
 
 }  // namespace ved
+
+namespace ved {
+
+TEST(CliGenerate, DeterministicAcrossThreadCountsAndConsistentWithSolver) {
+  std::string dir = test::temp_dir("gen");
+  auto r1 = run_ved("generate --samples 300 --seed 5 --modes 300 --threads 1 --head --out " + dir + "/a.h5");
+  ASSERT_EQ(r1.code, 0) << r1.err;
+  auto r2 = run_ved("generate --samples 300 --seed 5 --modes 300 --threads 2 --head --out " + dir + "/b.h5");
+  ASSERT_EQ(r2.code, 0) << r2.err;
+  auto r3 = run_ved("generate --samples 300 --seed 6 --modes 300 --threads 2 --out " + dir + "/c.h5");
+  ASSERT_EQ(r3.code, 0) << r3.err;
+  Dataset a = read_dataset(dir + "/a.h5", {.load_head = true});
+  Dataset b = read_dataset(dir + "/b.h5", {.load_head = true});
+  Dataset c = read_dataset(dir + "/c.h5");
+  EXPECT_TRUE(a.x == b.x);
+  EXPECT_TRUE(a.y == b.y);
+  EXPECT_TRUE(a.xi == b.xi);
+  EXPECT_FALSE(a.x == c.x);
+  ASSERT_EQ(a.x.rows(), 300);
+  ASSERT_EQ(a.x.cols(), 1475);
+  ASSERT_EQ(a.y.cols(), 323);
+  ASSERT_EQ(a.xi.cols(), 300);
+  ASSERT_EQ(a.head.cols(), 1475);
+  EXPECT_EQ(a.mesh, "hanford");
+  EXPECT_EQ(a.number_attrs["seed"], 5);
+  EXPECT_TRUE(a.has_grid_map);
+  EXPECT_EQ(a.grid_map.height, 69);
+  // y holds the heads of x at the wells.
+  for (int w = 0; w < 323; ++w) EXPECT_EQ(a.y(17, w), a.head(17, a.wells[w]));
+  // xi are independent standard normals.
+  EXPECT_NEAR(a.xi.mean(), 0.0, 0.01);
+  EXPECT_NEAR(a.xi.squaredNorm() / a.xi.size(), 1.0, 0.02);
+  // Heads of each realisation solve the flow problem: re-solve two rows with `ved solve`.
+  npy::write(dir + "/rows.npy", a.x.data() + 40 * 1475, {2, 1475});
+  auto rs = run_ved("solve --input " + dir + "/rows.npy --out " + dir + "/h.h5");
+  ASSERT_EQ(rs.code, 0) << rs.err;
+  auto h = h5::File::open_read(dir + "/h.h5").read_double("/head_wells", nullptr);
+  for (int w = 0; w < 323; ++w) EXPECT_NEAR(h[323 + w], a.y(41, w), 1e-9);
+}
+
+TEST(CliGenerate, BadOptionsAreClearErrors) {
+  std::string dir = test::temp_dir("gen_err");
+  auto r = run_ved("generate --samples 0 --out " + dir + "/d.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--samples 0: must be at least 1"), std::string::npos) << r.err;
+  r = run_ved("generate --samples 5 --modes 5000 --out " + dir + "/d.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--modes 5000 out of range [1, 1475]"), std::string::npos) << r.err;
+  r = run_ved("generate --samples 5 --obs-size 7 --out " + dir + "/d.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--obs-size must be one of"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/d.h5"));
+}
+
+TEST(CliGenerate, ConditionalFieldsHonourObservations) {
+  std::string dir = test::temp_dir("gen_cond");
+  auto r = run_ved("generate --samples 20 --seed 2 --conditional --obs-size 50 --threads 2 --out " + dir + "/d.h5");
+  ASSERT_EQ(r.code, 0) << r.err;
+  Dataset d = read_dataset(dir + "/d.h5");
+  Site s = load_site("hanford");
+  auto sets = load_observation_sets(data_dir() + "/hanford/yobs_50_1x.npy", 1475);
+  for (int cell : sets[0])
+    for (int k = 0; k < 20; ++k) EXPECT_NEAR(d.x(k, cell), s.reference_log_t[cell], 1e-3) << "cell " << cell;
+}
+
+}  // namespace ved
