@@ -1,0 +1,494 @@
+#include "ved/baselines/linear.hpp"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "ved/util/error.hpp"
+
+// BLAS and LAPACK (OpenBLAS on Debian). The products with x and the factorisations are
+// 3-5x faster here than Eigen's kernels compiled without -march flags, and LAPACK's dsyevd
+// is 5-7x faster than Eigen's SelfAdjointEigenSolver at n = 1475. The trailing size_t
+// arguments are the hidden lengths of the character arguments (gfortran convention).
+extern "C" {
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+            const double* beta, double* c, const int* ldc, size_t, size_t);
+void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* beta, double* c, const int* ldc, size_t,
+            size_t);
+void dtrsm_(const char* side, const char* uplo, const char* transa, const char* diag, const int* m,
+            const int* n, const double* alpha, const double* a, const int* lda, double* b,
+            const int* ldb, size_t, size_t, size_t, size_t);
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
+void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
+             double* u, const int* ldu, double* vt, const int* ldvt, double* work,
+             const int* lwork, int* iwork, int* info, size_t);
+void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
+             double* w, double* work, const int* lwork, int* iwork, const int* liwork, int* info,
+             size_t, size_t);
+// OpenBLAS only; weak so that another LAPACK provider still links (then it is null).
+void openblas_set_num_threads(int n) __attribute__((weak));
+}
+
+namespace ved {
+namespace {
+
+int to_int(Eigen::Index i) {
+  VED_CHECK(i <= std::numeric_limits<int>::max(),
+            "linear baseline: dimension " << i << " exceeds the 32-bit LAPACK index range");
+  return static_cast<int>(i);
+}
+
+void set_threads(int threads) {
+  if (threads <= 0) return;
+  Eigen::setNbThreads(threads);
+  if (openblas_set_num_threads) openblas_set_num_threads(threads);
+}
+
+// ---- Dense kernels. A row-major [N, n] matrix is, in memory, the column-major [n, N]
+// matrix of its transpose: that is how the row-major data reach column-major BLAS.
+
+// a'a [n, n] for a [N, n] (both triangles filled).
+Eigen::MatrixXd gram(const MatrixRM& a) {
+  const int n = to_int(a.cols()), k = to_int(a.rows());
+  Eigen::MatrixXd c = Eigen::MatrixXd::Zero(n, n);
+  if (n == 0) return c;
+  const double one = 1, zero = 0;
+  dsyrk_("L", "N", &n, &k, &one, a.data(), &n, &zero, c.data(), &n, 1, 1);
+  c.triangularView<Eigen::StrictlyUpper>() = c.transpose();
+  return c;
+}
+
+// a'b [n, m] for a [N, n], b [N, m].
+Eigen::MatrixXd cross(const MatrixRM& a, const MatrixRM& b) {
+  const int n = to_int(a.cols()), m = to_int(b.cols()), k = to_int(a.rows());
+  Eigen::MatrixXd c(n, m);
+  if (n == 0 || m == 0) return c;
+  const double one = 1, zero = 0;
+  dgemm_("N", "T", &n, &m, &k, &one, a.data(), &n, b.data(), &m, &zero, c.data(), &n, 1, 1);
+  return c;
+}
+
+// a [N, n] times the first `cols` columns of b [n, >= cols]: [N, cols], row-major.
+MatrixRM times(const MatrixRM& a, const Eigen::MatrixXd& b, Eigen::Index cols) {
+  const int n = to_int(a.cols()), rows = to_int(a.rows()), k = to_int(cols), ldb = to_int(b.rows());
+  MatrixRM c(a.rows(), cols);
+  if (rows == 0 || k == 0) return c;
+  const double one = 1, zero = 0;
+  if (n == 0) return c.setZero();
+  // Row-major c' = b_:k' a'.
+  dgemm_("T", "N", &k, &rows, &n, &one, b.data(), &ldb, a.data(), &n, &zero, c.data(), &k, 1, 1);
+  return c;
+}
+
+// In place: the lower Cholesky factor of the symmetric positive definite `a`.
+bool cholesky_in_place(Eigen::MatrixXd& a) {
+  const int n = to_int(a.rows());
+  int info = 0;
+  dpotrf_("L", &n, a.data(), &n, &info, 1);
+  a.triangularView<Eigen::StrictlyUpper>().setZero();
+  return info == 0;
+}
+
+// b := op(l)^-1 b (side "L") or b op(l)^-1 (side "R"), l lower triangular; op = l or l'.
+void triangular_solve(const char* side, const char* trans, const Eigen::MatrixXd& l, Eigen::MatrixXd& b) {
+  const int rows = to_int(b.rows()), cols = to_int(b.cols()), ldl = to_int(l.rows());
+  if (rows == 0 || cols == 0) return;
+  const double one = 1;
+  dtrsm_(side, "L", trans, "N", &rows, &cols, &one, l.data(), &ldl, b.data(), &rows, 1, 1, 1, 1);
+}
+
+struct Svd {
+  Eigen::VectorXd s;  // [k] descending
+  Eigen::MatrixXd u;  // [rows, k]
+  Eigen::MatrixXd v;  // [cols, k]
+};
+
+// Thin SVD (divide and conquer); `a` is destroyed.
+Svd thin_svd(Eigen::MatrixXd& a) {
+  const int m = to_int(a.rows()), n = to_int(a.cols()), k = std::min(m, n);
+  Svd out;
+  out.s.resize(k);
+  out.u.resize(m, k);
+  Eigen::MatrixXd vt(k, n);
+  std::vector<int> iwork(8 * static_cast<size_t>(k));
+  int lwork = -1, info = 0;
+  double work_query = 0;
+  const int ldvt = std::max(k, 1);
+  dgesdd_("S", &m, &n, a.data(), &m, out.s.data(), out.u.data(), &m, vt.data(), &ldvt, &work_query,
+          &lwork, iwork.data(), &info, 1);
+  VED_CHECK(info == 0, "LAPACK dgesdd workspace query failed (info = " << info << ")");
+  lwork = static_cast<int>(work_query);
+  std::vector<double> work(static_cast<size_t>(std::max(lwork, 1)));
+  dgesdd_("S", &m, &n, a.data(), &m, out.s.data(), out.u.data(), &m, vt.data(), &ldvt, work.data(),
+          &lwork, iwork.data(), &info, 1);
+  VED_CHECK(info == 0, "LAPACK dgesdd failed on the " << m << "x" << n
+                                                     << " whitened cross-covariance (info = " << info << ")");
+  out.v = vt.transpose();
+  return out;
+}
+
+struct Eigenpairs {
+  Eigen::VectorXd values;   // [k] descending
+  Eigen::MatrixXd vectors;  // [n, k]
+};
+
+// All eigenpairs of the symmetric `a` (lower triangle read), descending; `a` is destroyed.
+Eigenpairs symmetric_eigen(Eigen::MatrixXd& a) {
+  const int n = to_int(a.rows());
+  Eigen::VectorXd w(n);
+  int lwork = -1, liwork = -1, iwork_query = 0, info = 0;
+  double work_query = 0;
+  dsyevd_("V", "L", &n, a.data(), &n, w.data(), &work_query, &lwork, &iwork_query, &liwork, &info, 1, 1);
+  VED_CHECK(info == 0, "LAPACK dsyevd workspace query failed (info = " << info << ")");
+  lwork = static_cast<int>(work_query);
+  liwork = iwork_query;
+  std::vector<double> work(static_cast<size_t>(std::max(lwork, 1)));
+  std::vector<int> iwork(static_cast<size_t>(std::max(liwork, 1)));
+  dsyevd_("V", "L", &n, a.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1);
+  VED_CHECK(info == 0, "LAPACK dsyevd failed on a " << n << "x" << n << " covariance (info = " << info << ")");
+  Eigenpairs out;
+  out.values = w.reverse();
+  out.vectors = a.rowwise().reverse();
+  return out;
+}
+
+// ---- Preprocessing.
+
+void column_mean_scale(const MatrixRM& a, Eigen::VectorXd& mean, Eigen::VectorXd& scale) {
+  const double n = static_cast<double>(a.rows());
+  mean = a.colwise().sum().transpose() / n;
+  scale = ((a.rowwise() - mean.transpose()).colwise().squaredNorm().transpose() / n).cwiseSqrt();
+  // Same rule as the VED's transforms: a constant column maps to 0.
+  for (Eigen::Index j = 0; j < scale.size(); ++j)
+    if (!(scale[j] > 1e-12 * std::max(1.0, std::abs(mean[j])))) scale[j] = 1.0;
+}
+
+MatrixRM standardise(const MatrixRM& a, const Eigen::VectorXd& mean, const Eigen::VectorXd& scale) {
+  return (a.rowwise() - mean.transpose()).array().rowwise() / scale.transpose().array();
+}
+
+MatrixRM unstandardise(const MatrixRM& a, const Eigen::VectorXd& mean, const Eigen::VectorXd& scale) {
+  return (a.array().rowwise() * scale.transpose().array()).rowwise() + mean.transpose().array();
+}
+
+void check_training_data(const MatrixRM& x, const MatrixRM& y, const char* what) {
+  VED_CHECK(x.rows() == y.rows(), what << ": x has " << x.rows() << " rows but y has " << y.rows());
+  VED_CHECK(x.rows() >= 2, what << ": " << x.rows() << " training rows; need at least 2");
+  VED_CHECK(x.cols() >= 1 && y.cols() >= 1,
+            what << ": x is " << x.rows() << "x" << x.cols() << " and y " << y.rows() << "x" << y.cols()
+                 << "; need at least one input and one output");
+  VED_CHECK(x.allFinite() && y.allFinite(), what << ": the training data contain NaN or Inf");
+}
+
+// Cholesky factor of the Gram matrix g = Z'Z [k, k] of the encoded training set, stopping
+// before the first direction that is (numerically) a combination of the earlier ones on
+// the training set: its residual variance is below 1e-10 of its own. Returns the leading
+// factor [r, r], r <= k; the decoder cannot use directions from r on.
+Eigen::MatrixXd nested_cholesky(const Eigen::MatrixXd& g) {
+  Eigen::MatrixXd l = g;
+  if (cholesky_in_place(l)) {
+    Eigen::Index r = 0;
+    while (r < l.rows() && l(r, r) * l(r, r) > 1e-10 * g(r, r)) ++r;
+    if (r == l.rows()) return l;
+  }
+  // Column by column (left-looking), so that the factor of the leading block survives.
+  const Eigen::Index k = g.rows();
+  l.setZero(k, k);
+  Eigen::Index r = 0;
+  for (; r < k; ++r) {
+    const double d = g(r, r) - l.row(r).head(r).squaredNorm();
+    if (!(g(r, r) > 0) || !(d > 1e-10 * g(r, r))) break;
+    l(r, r) = std::sqrt(d);
+    for (Eigen::Index i = r + 1; i < k; ++i)
+      l(i, r) = (g(i, r) - l.row(i).head(r).dot(l.row(r).head(r))) / l(r, r);
+  }
+  return l.topLeftCorner(r, r);
+}
+
+// Fills chol, orth and coef from the encoder (already truncated), g = Z'Z and zty = Z'Y_s.
+void finish_decoder(LatentLinearModel& model, const Eigen::MatrixXd& g, const Eigen::MatrixXd& zty) {
+  model.chol = nested_cholesky(g);
+  const Eigen::Index k = model.chol.rows();
+  model.encoder.conservativeResize(Eigen::NoChange, k);
+  model.spectrum.conservativeResize(k);
+  model.orth = model.encoder;
+  triangular_solve("R", "T", model.chol, model.orth);  // A L^-T
+  model.coef = zty.topRows(k);
+  triangular_solve("L", "N", model.chol, model.coef);  // L^-1 Z'Y_s
+}
+
+// Eigenpairs of x_s'x_s [n, n] from whichever of x_s'x_s and x_s x_s' is smaller, the
+// eigenvalues above 1e-10 of the largest (the numerical rank).
+struct Spectrum {
+  Eigen::VectorXd s2;       // [k] squared singular values of x_s, descending
+  Eigen::MatrixXd v;        // [n, k] right singular vectors
+  double total = 0;         // ||x_s||_F^2
+};
+
+Spectrum spectrum_of(const MatrixRM& xs) {
+  Spectrum out;
+  out.total = xs.squaredNorm();
+  if (xs.rows() >= xs.cols()) {
+    Eigen::MatrixXd c = gram(xs);
+    Eigenpairs e = symmetric_eigen(c);
+    out.s2 = e.values;
+    out.v = std::move(e.vectors);
+  } else {
+    // x_s x_s' = U S^2 U' [N, N]; then V = x_s' U S^-1.
+    const int n = to_int(xs.cols()), big_n = to_int(xs.rows());
+    Eigen::MatrixXd c = Eigen::MatrixXd::Zero(big_n, big_n);
+    const double one = 1, zero = 0;
+    dsyrk_("L", "T", &big_n, &n, &one, xs.data(), &n, &zero, c.data(), &big_n, 1, 1);
+    Eigenpairs e = symmetric_eigen(c);
+    out.s2 = e.values;
+    out.v.resize(n, big_n);
+    dgemm_("N", "N", &n, &big_n, &big_n, &one, xs.data(), &n, e.vectors.data(), &big_n, &zero,
+           out.v.data(), &n, 1, 1);
+  }
+  Eigen::Index k = 0;
+  const double floor = 1e-10 * std::max(out.s2.size() ? out.s2[0] : 0.0, 0.0);
+  while (k < out.s2.size() && out.s2[k] > floor && out.s2[k] > 0) ++k;
+  out.s2.conservativeResize(k);
+  out.v.conservativeResize(Eigen::NoChange, k);
+  if (xs.rows() < xs.cols()) out.v = out.v * out.s2.cwiseSqrt().cwiseInverse().asDiagonal();
+  return out;
+}
+
+Eigen::Index checked_latent(const LatentLinearModel& m, Eigen::Index r) {
+  VED_CHECK(r >= 1 && r <= m.max_latent(),
+            m.method << ": latent size " << r << " out of range [1, " << m.max_latent() << "]"
+                     << (m.method == "cca" ? " (CCA has at most min(n, m) = " : " (PCA has at most rank(x) = ")
+                     << m.max_latent() << " usable directions on this training set)");
+  return r;
+}
+
+}  // namespace
+
+// ---- LatentLinearModel
+
+MatrixRM LatentLinearModel::encode(const MatrixRM& x, Eigen::Index r) const {
+  checked_latent(*this, r);
+  VED_CHECK(x.cols() == n_inputs(), method << ": x has " << x.cols() << " features; the model was fitted on "
+                                           << n_inputs());
+  return times(standardise(x, x_mean, x_scale), encoder, r);
+}
+
+MatrixRM LatentLinearModel::decode(const MatrixRM& z) const {
+  const Eigen::Index r = checked_latent(*this, z.cols());
+  // y_s = z L_r^-T (L_r^-1 Z_r'Y_s) = z L_r^-T coef_r.
+  Eigen::MatrixXd zt = z.transpose();  // [r, N]
+  chol.topLeftCorner(r, r).triangularView<Eigen::Lower>().solveInPlace(zt);  // L_r^-1 z'
+  MatrixRM ys = zt.transpose() * coef.topRows(r);
+  return unstandardise(ys, y_mean, y_scale);
+}
+
+MatrixRM LatentLinearModel::predict(const MatrixRM& x, Eigen::Index r) const {
+  checked_latent(*this, r);
+  VED_CHECK(x.cols() == n_inputs(), method << ": x has " << x.cols() << " features; the model was fitted on "
+                                           << n_inputs());
+  const MatrixRM w = times(standardise(x, x_mean, x_scale), orth, r);  // [N, r]
+  MatrixRM ys = w * coef.topRows(r);
+  return unstandardise(ys, y_mean, y_scale);
+}
+
+void LatentLinearModel::predict_sweep(const MatrixRM& x, const std::vector<Eigen::Index>& latents,
+                                      const std::function<void(Eigen::Index, const MatrixRM&)>& visit) const {
+  if (latents.empty()) return;
+  for (size_t i = 0; i < latents.size(); ++i) {
+    checked_latent(*this, latents[i]);
+    VED_CHECK(i == 0 || latents[i] > latents[i - 1],
+              method << ": latent sizes must be strictly increasing for a sweep; got " << latents[i - 1]
+                     << " then " << latents[i]);
+  }
+  VED_CHECK(x.cols() == n_inputs(), method << ": x has " << x.cols() << " features; the model was fitted on "
+                                           << n_inputs());
+  const Eigen::Index r_max = latents.back();
+  const MatrixRM w = times(standardise(x, x_mean, x_scale), orth, r_max);  // [N, r_max]
+  MatrixRM ys = MatrixRM::Zero(x.rows(), n_outputs());
+  Eigen::Index done = 0;
+  for (Eigen::Index r : latents) {
+    // Rank-(r - done) update: the columns done..r-1 of the orthonormal coordinates.
+    ys.noalias() += w.middleCols(done, r - done) * coef.middleRows(done, r - done);
+    done = r;
+    visit(r, unstandardise(ys, y_mean, y_scale));
+  }
+}
+
+// ---- CCA
+
+LatentLinearModel fit_cca(const MatrixRM& x, const MatrixRM& y, const LinearFitOptions& opt) {
+  check_training_data(x, y, "fit_cca");
+  VED_CHECK(opt.cca_ridge_x >= 0 && opt.cca_ridge_y >= 0 && std::isfinite(opt.cca_ridge_x) &&
+                std::isfinite(opt.cca_ridge_y),
+            "fit_cca: ridge x = " << opt.cca_ridge_x << ", y = " << opt.cca_ridge_y << "; each must be finite and >= 0");
+  VED_CHECK(opt.max_latent >= 0, "fit_cca: max_latent = " << opt.max_latent << "; expected >= 0 (0 = all)");
+  set_threads(opt.threads);
+  LatentLinearModel model;
+  model.method = "cca";
+  model.n_train = x.rows();
+  column_mean_scale(x, model.x_mean, model.x_scale);
+  column_mean_scale(y, model.y_mean, model.y_scale);
+  const MatrixRM xs = standardise(x, model.x_mean, model.x_scale);  // [N, n]
+  const MatrixRM ys = standardise(y, model.y_mean, model.y_scale);  // [N, m]
+  const double big_n = static_cast<double>(x.rows());
+
+  // 1. Correlation matrices (unit diagonal up to constant columns) and the ridge.
+  Eigen::MatrixXd lx = gram(xs) / big_n;  // [n, n]
+  Eigen::MatrixXd ly = gram(ys) / big_n;  // [m, m]
+  Eigen::MatrixXd k = cross(xs, ys) / big_n;  // [n, m] C_xy
+  lx.diagonal().array() += opt.cca_ridge_x;
+  ly.diagonal().array() += opt.cca_ridge_y;
+  VED_CHECK(cholesky_in_place(lx), "fit_cca: the covariance of x (" << x.cols() << " features, " << x.rows()
+                                       << " rows) plus ridge " << opt.cca_ridge_x
+                                       << " is not positive definite; x is rank deficient: raise --cca-ridge-x");
+  VED_CHECK(cholesky_in_place(ly), "fit_cca: the covariance of y (" << y.cols() << " outputs, " << y.rows()
+                                       << " rows) plus ridge " << opt.cca_ridge_y
+                                       << " is not positive definite; y is rank deficient: raise --cca-ridge-y");
+
+  // 2. Whitened cross-covariance K = L_x^-1 C_xy L_y^-T = U S V'.
+  triangular_solve("L", "N", lx, k);
+  triangular_solve("R", "T", ly, k);
+  Svd svd = thin_svd(k);
+  Eigen::Index kk = svd.s.size();
+  if (opt.max_latent > 0) kk = std::min(kk, opt.max_latent);
+
+  // 3. Encoder A = L_x^-T U: canonical directions of standardised x.
+  model.encoder = svd.u.leftCols(kk);
+  triangular_solve("L", "T", lx, model.encoder);
+  model.spectrum = svd.s.head(kk);
+
+  // 4. Decoder inputs without touching x again. A'(C_xx + eps I)A = U'U = I, so
+  // Z'Z = N A'C_xx A = N (I - eps A'A); and A'C_xy = U'K L_y' = S V' L_y'.
+  Eigen::MatrixXd g = Eigen::MatrixXd::Identity(kk, kk);
+  g.noalias() -= opt.cca_ridge_x * (model.encoder.transpose() * model.encoder);
+  g *= big_n;
+  const Eigen::MatrixXd zty = big_n * model.spectrum.asDiagonal() * svd.v.leftCols(kk).transpose() *
+                              ly.triangularView<Eigen::Lower>().transpose();
+  finish_decoder(model, g, zty);
+  VED_CHECK(model.max_latent() >= 1, "fit_cca: no usable canonical direction (x or y constant on the training rows?)");
+  return model;
+}
+
+// ---- PCA
+
+LatentLinearModel fit_pca(const MatrixRM& x, const MatrixRM& y, const LinearFitOptions& opt) {
+  check_training_data(x, y, "fit_pca");
+  VED_CHECK(opt.max_latent >= 0, "fit_pca: max_latent = " << opt.max_latent << "; expected >= 0 (0 = all)");
+  set_threads(opt.threads);
+  LatentLinearModel model;
+  model.method = "pca";
+  model.n_train = x.rows();
+  column_mean_scale(x, model.x_mean, model.x_scale);
+  column_mean_scale(y, model.y_mean, model.y_scale);
+  const MatrixRM xs = standardise(x, model.x_mean, model.x_scale);
+  const MatrixRM ys = standardise(y, model.y_mean, model.y_scale);
+
+  Spectrum sp = spectrum_of(xs);
+  VED_CHECK(sp.s2.size() >= 1, "fit_pca: x is constant on the " << x.rows() << " training rows; nothing to encode");
+  Eigen::Index kk = sp.s2.size();
+  if (opt.max_latent > 0) kk = std::min(kk, opt.max_latent);
+  model.encoder = sp.v.leftCols(kk);
+  model.spectrum = sp.s2.head(kk) / sp.total;
+  // Z = x_s V has orthogonal columns, Z'Z = S^2: the Cholesky factor is S.
+  const Eigen::VectorXd s = sp.s2.head(kk).cwiseSqrt();
+  model.chol = s.asDiagonal();
+  model.orth = model.encoder * s.cwiseInverse().asDiagonal();
+  const Eigen::MatrixXd xty = cross(xs, ys);  // [n, m]
+  model.coef = s.cwiseInverse().asDiagonal() * (model.encoder.transpose() * xty);
+  return model;
+}
+
+// ---- Ridge
+
+std::vector<double> default_ridge_alphas(Eigen::Index n_train) {
+  std::vector<double> a;
+  for (int i = 0; i <= 45; ++i) a.push_back(static_cast<double>(n_train) * std::pow(10.0, -6.0 + 0.2 * i));
+  return a;
+}
+
+MatrixRM RidgeModel::predict(const MatrixRM& x) const {
+  VED_CHECK(x.cols() == x_mean.size(),
+            "ridge: x has " << x.cols() << " features; the model was fitted on " << x_mean.size());
+  return unstandardise(times(standardise(x, x_mean, x_scale), weights, weights.cols()), y_mean, y_scale);
+}
+
+RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val, const MatrixRM& y_val,
+                     const RidgeOptions& opt) {
+  check_training_data(x, y, "fit_ridge");
+  VED_CHECK(x_val.rows() == y_val.rows(),
+            "fit_ridge: validation x has " << x_val.rows() << " rows but y has " << y_val.rows());
+  VED_CHECK(x_val.rows() == 0 || (x_val.cols() == x.cols() && y_val.cols() == y.cols()),
+            "fit_ridge: validation data are " << x_val.cols() << " -> " << y_val.cols() << " but training data "
+                                              << x.cols() << " -> " << y.cols());
+  VED_CHECK(std::isfinite(opt.alpha), "fit_ridge: alpha = " << opt.alpha << "; expected a finite value");
+  for (double a : opt.alphas)
+    VED_CHECK(std::isfinite(a) && a >= 0, "fit_ridge: grid alpha " << a << "; each must be finite and >= 0");
+  set_threads(opt.threads);
+  RidgeModel model;
+  column_mean_scale(x, model.x_mean, model.x_scale);
+  column_mean_scale(y, model.y_mean, model.y_scale);
+  const MatrixRM xs = standardise(x, model.x_mean, model.x_scale);
+  const MatrixRM ys = standardise(y, model.y_mean, model.y_scale);
+
+  // x_s = U S V' (rank k): W(alpha) = V diag(1 / (s^2 + alpha)) Q with Q = V'x_s'y_s [k, m].
+  Spectrum sp = spectrum_of(xs);
+  const Eigen::Index k = sp.s2.size();
+  VED_CHECK(k >= 1, "fit_ridge: x is constant on the " << x.rows() << " training rows; nothing to regress on");
+  const Eigen::MatrixXd q = sp.v.transpose() * cross(xs, ys);  // [k, m]
+  auto shrink = [&](double alpha) { return (sp.s2.array() + alpha).inverse().matrix().eval(); };
+
+  if (opt.alpha >= 0) {
+    model.alpha = opt.alpha;
+    model.selection = "fixed";
+  } else {
+    model.alphas = opt.alphas.empty() ? default_ridge_alphas(x.rows()) : opt.alphas;
+    model.scores.resize(model.alphas.size());
+    if (x_val.rows() > 0) {
+      // Validation MSE for every alpha in O(k^2) each: with P = x_v V [N_v, k],
+      // ||Y_v - P D Q||^2 = ||Y_v||^2 - 2 sum_j d_j <(P'Y_v)_j, Q_j> + d'((P'P) o (QQ')) d.
+      model.selection = "validation";
+      const MatrixRM xv = standardise(x_val, model.x_mean, model.x_scale);
+      const MatrixRM yv = standardise(y_val, model.y_mean, model.y_scale);
+      const MatrixRM p = times(xv, sp.v, k);             // [N_v, k]
+      const Eigen::MatrixXd pty = cross(p, yv);          // [k, m]
+      const Eigen::MatrixXd qqt = q * q.transpose();     // [k, k]
+      const Eigen::MatrixXd quad = gram(p).cwiseProduct(qqt);
+      const Eigen::VectorXd lin = pty.cwiseProduct(q).rowwise().sum();
+      const double yy = yv.squaredNorm(), count = static_cast<double>(yv.size());
+      for (size_t i = 0; i < model.alphas.size(); ++i) {
+        const Eigen::VectorXd d = shrink(model.alphas[i]);
+        const double sse = yy - 2 * d.dot(lin) + d.dot(quad * d);
+        model.scores[i] = std::max(sse, 0.0) / count;
+      }
+    } else {
+      // GCV: (||(I - H) Y||^2 / (N m)) / (1 - tr H / N)^2, H the hat matrix. With
+      // C = U'Y (rows Q_j / s_j): ||(I - H) Y||^2 = ||Y||^2 - ||C||^2 + sum_j (alpha/(s_j^2 + alpha))^2 ||C_j||^2.
+      model.selection = "gcv";
+      const Eigen::ArrayXd c2 = q.rowwise().squaredNorm().array() / sp.s2.array();  // ||C_j||^2
+      const double yy = ys.squaredNorm(), big_n = static_cast<double>(x.rows());
+      const double outside = std::max(yy - c2.sum(), 0.0);
+      for (size_t i = 0; i < model.alphas.size(); ++i) {
+        const double a = model.alphas[i];
+        const Eigen::ArrayXd keep = a / (sp.s2.array() + a);  // 1 - shrinkage factor
+        const double rss = outside + (keep.square() * c2).sum();
+        const double dof = (sp.s2.array() / (sp.s2.array() + a)).sum();
+        const double denom = 1.0 - dof / big_n;
+        model.scores[i] = denom > 0 ? rss / static_cast<double>(ys.size()) / (denom * denom)
+                                    : std::numeric_limits<double>::infinity();
+      }
+    }
+    const size_t best =
+        static_cast<size_t>(std::min_element(model.scores.begin(), model.scores.end()) - model.scores.begin());
+    model.alpha = model.alphas[best];
+    const auto [lo, hi] = std::minmax_element(model.alphas.begin(), model.alphas.end());
+    model.alpha_at_grid_edge = model.alphas.size() > 1 && (model.alpha == *lo || model.alpha == *hi);
+  }
+  model.weights = sp.v * (shrink(model.alpha).asDiagonal() * q);
+  return model;
+}
+
+}  // namespace ved

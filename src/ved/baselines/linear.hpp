@@ -1,0 +1,121 @@
+#pragma once
+// Linear baselines (SPEC §5), fitted in closed form: a CCA encoder or PCA(x) with a
+// least-squares decoder to y, and full-rank ridge regression x -> y.
+//
+//   LatentLinearModel cca = fit_cca(x_train, y_train);      // every r at once
+//   MatrixRM y_hat = cca.predict(x_test, 147);               // [N_test, m]
+//   cca.predict_sweep(x_test, {1, 2, 5, 50, 300},            // cheap per extra r
+//                     [&](Eigen::Index r, const MatrixRM& y_hat) { ... });
+//   RidgeModel ridge = fit_ridge(x_train, y_train, x_val, y_val);   // alpha on validation
+//   MatrixRM y_ridge = ridge.predict(x_test);
+//
+// Preprocessing (all methods): every column of x and of y is standardised with the
+// training mean and population standard deviation (a constant column gets scale 1), as the
+// VED trainer does. PCA and ridge depend on this choice (x features are weighted by their
+// spread otherwise); CCA with zero ridge does not. Predictions are returned in y's units.
+//
+// Nesting in r. An encoder is a matrix A [n, k] acting on standardised x; z_r = x_s A_{:, :r}.
+// The decoder for r is the least-squares fit of standardised y on z_r (the intercept is
+// the training mean, since z has mean zero on the training set): B_r = (Z_r'Z_r)^-1 Z_r'Y.
+// With the Cholesky factor L L' = Z'Z, the leading r x r block of L is the factor of
+// Z_r'Z_r, so y_s = x_s (A L^-T)_{:, :r} (L^-1 Z'Y)_{:r, :} for every r from one fit: the
+// prediction for r + 1 is the prediction for r plus one rank-1 term.
+//
+// Cost at Hanford size (N = 3000, n = 1475, m = 323): one fit factorises x's covariance
+// once (CCA: Cholesky, PCA and ridge: symmetric eigendecomposition); the heavy products
+// and the eigensolver are OpenBLAS/LAPACK calls.
+#include <Eigen/Core>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ved/util/array.hpp"
+
+namespace ved {
+
+struct LinearFitOptions {
+  // CCA whitening: eps * I is added to the correlation matrices of standardised x and y
+  // (unit diagonal) before the Cholesky factorisation, so eps is relative to unit variance.
+  // It must be > 0 when x (or y) is rank deficient, e.g. Hanford fields drawn from a
+  // 1000-mode KL expansion on 1475 cells.
+  double cca_ridge_x = 1e-4;
+  double cca_ridge_y = 1e-4;
+  Eigen::Index max_latent = 0;  // keep at most this many directions (0 = all available)
+  int threads = 0;              // BLAS and Eigen threads (0 = leave the current setting)
+};
+
+// A linear encoder x -> z in R^r and the least-squares decoder z -> y, for every r up to
+// max_latent() at once. Plain data: fit_cca/fit_pca fill it, the methods only read it.
+struct LatentLinearModel {
+  std::string method;        // "cca" or "pca"
+  Eigen::VectorXd x_mean;    // [n] training mean of x
+  Eigen::VectorXd x_scale;   // [n] training standard deviation of x (1 if constant)
+  Eigen::VectorXd y_mean;    // [m]
+  Eigen::VectorXd y_scale;   // [m]
+  Eigen::MatrixXd encoder;   // [n, k] A: z = x_s A, directions in order of importance
+  Eigen::MatrixXd chol;      // [k, k] lower-triangular L, L L' = Z'Z over the training set
+  Eigen::MatrixXd orth;      // [n, k] A L^-T: x_s -> training-orthonormal coordinates
+  Eigen::MatrixXd coef;      // [k, m] L^-1 Z'Y_s: decoder in those coordinates
+  // cca: canonical correlations (descending; shrunk slightly by the ridge);
+  // pca: fraction of x's (standardised) variance explained by each component.
+  Eigen::VectorXd spectrum;  // [k]
+  Eigen::Index n_train = 0;
+
+  Eigen::Index max_latent() const { return encoder.cols(); }
+  Eigen::Index n_inputs() const { return x_mean.size(); }
+  Eigen::Index n_outputs() const { return y_mean.size(); }
+
+  MatrixRM encode(const MatrixRM& x, Eigen::Index r) const;  // [N, n] -> z [N, r]
+  MatrixRM decode(const MatrixRM& z) const;                   // z [N, r] -> y [N, m], r = z.cols()
+  MatrixRM predict(const MatrixRM& x, Eigen::Index r) const;  // decode(encode(x, r))
+  // Calls visit(r, y_hat) for each r of `latents` (ascending, each in [1, max_latent()]),
+  // y_hat [N, m] in y's units; one product with x plus O(N m) per step of r.
+  void predict_sweep(const MatrixRM& x, const std::vector<Eigen::Index>& latents,
+                     const std::function<void(Eigen::Index, const MatrixRM&)>& visit) const;
+};
+
+// CCA encoder (Hotelling; regularised as in Vinod 1976): with C_xx + eps_x I = L_x L_x',
+// C_yy + eps_y I = L_y L_y' and the SVD L_x^-1 C_xy L_y^-T = U S V', the encoder is
+// A = L_x^-T U (canonical directions of x) and S holds the canonical correlations.
+// k = min(n, m, N - 1) directions, fewer if later ones are linearly dependent on the
+// training set (then the decoder could not use them).
+LatentLinearModel fit_cca(const MatrixRM& x, const MatrixRM& y, const LinearFitOptions& opt = {});
+
+// PCA of standardised x (eigenvectors of its covariance, by decreasing variance),
+// k = rank of the training x (eigenvalues above 1e-10 of the largest).
+LatentLinearModel fit_pca(const MatrixRM& x, const MatrixRM& y, const LinearFitOptions& opt = {});
+
+struct RidgeOptions {
+  // alpha in sklearn's convention on standardised data: minimise
+  // ||Y_s - X_s W||_F^2 + alpha ||W||_F^2 over the training rows.
+  double alpha = -1;            // >= 0: use this value, no selection
+  std::vector<double> alphas;   // grid to select from (empty: N * 10^t, t = -6, -5.8, ..., 3)
+  int threads = 0;              // BLAS and Eigen threads (0 = leave the current setting)
+};
+
+struct RidgeModel {
+  Eigen::VectorXd x_mean, x_scale;  // [n]
+  Eigen::VectorXd y_mean, y_scale;  // [m]
+  Eigen::MatrixXd weights;          // [n, m] standardised x -> standardised y
+  double alpha = 0;
+  // "fixed" (RidgeOptions::alpha), "validation" (lowest mean squared error of standardised y
+  // on the validation rows) or "gcv" (generalised cross-validation, Golub et al. 1979, used
+  // when there are no validation rows).
+  std::string selection;
+  std::vector<double> alphas;       // the grid searched (empty for "fixed")
+  std::vector<double> scores;       // its validation MSE or GCV score, per alpha
+  bool alpha_at_grid_edge = false;  // the best alpha is the grid's smallest or largest
+
+  MatrixRM predict(const MatrixRM& x) const;  // [N, n] -> [N, m] in y's units
+};
+
+// x_val and y_val may have zero rows (then alpha is chosen by GCV on the training rows).
+RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val, const MatrixRM& y_val,
+                     const RidgeOptions& opt = {});
+
+// The default alpha grid for n_train training rows: n_train * 10^t, t = -6, -5.8, ..., 3
+// (x_s'x_s has trace n_train * n, so alpha / n_train is relative to a unit-variance feature).
+std::vector<double> default_ridge_alphas(Eigen::Index n_train);
+
+}  // namespace ved
