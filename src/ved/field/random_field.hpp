@@ -38,9 +38,17 @@ struct GpFit {
 };
 
 // Maximum-likelihood fit of sigma, length and the constant mean to observations
-// (values at points [2, n_obs]).
+// (values at points [2, n_obs]). The mean is the GLS estimate and sigma is maximised exactly
+// for each length (nugget held fixed as an absolute variance); length is searched on a log
+// grid over [length_min, length_max], then refined by golden section. Deterministic.
 GpFit fit_matern52(const Eigen::Matrix2Xd& points, const Eigen::VectorXd& values,
                    const GpFitOptions& opt = {});
+
+// Gaussian log-likelihood (natural log, with the -n/2 log 2pi term) of `values` at `points`
+// [2, n] under mean params.mean and covariance Matérn-5/2 + params.nugget I. The quantity
+// fit_matern52 maximises, computed here directly by Cholesky.
+double matern52_log_likelihood(const Eigen::Matrix2Xd& points, const Eigen::VectorXd& values,
+                               const MaternParams& params);
 
 struct KlExpansion {
   Eigen::VectorXd mean;          // [cells]
@@ -51,10 +59,21 @@ struct KlExpansion {
   int n_modes() const { return static_cast<int>(modes.cols()); }
 };
 
-// Unconditional field: mean = params.mean, covariance = Matérn-5/2 on `points`.
+// Largest number of points build_kl and build_conditional_kl accept: the dense covariance and
+// its eigensolver need about 3 * 8 * n^2 bytes (9.6 GB at this limit).
+constexpr int kMaxDenseFieldPoints = 20000;
+
+// Unconditional field: mean = params.mean, covariance = Matérn-5/2 on `points` [2, n].
+// Requires 1 <= n_modes <= n. Each mode's sign is fixed so that its largest-magnitude entry
+// (the first, on ties) is positive, making datasets reproducible across runs (bitwise for a
+// given machine and BLAS thread count; LAPACK's rounding depends on both).
+// Eigenvalues below 0 can only come from rounding and are clamped to 0.
 KlExpansion build_kl(const Eigen::Matrix2Xd& points, const MaternParams& params, int n_modes);
 
-// Conditional (kriging) field given observations at cells `obs_cells` with `obs_values`.
+// Conditional (kriging) field given observations at cells `obs_cells` (0-based, distinct) with
+// `obs_values`, noise variance params.nugget: mean m + C_xo (C_oo + nugget I)^-1 (y_o - m),
+// covariance C - C_xo (C_oo + nugget I)^-1 C_ox. Rounding makes some eigenvalues of that
+// covariance slightly negative; they are clamped to 0 (their modes are zero).
 KlExpansion build_conditional_kl(const Eigen::Matrix2Xd& points, const MaternParams& params,
                                  const std::vector<int>& obs_cells,
                                  const Eigen::VectorXd& obs_values, int n_modes);
