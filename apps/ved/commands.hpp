@@ -15,5 +15,6 @@ void add_info_command(CLI::App& app);
 void add_solve_command(CLI::App& app);
 void add_map2grid_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 }  // namespace ved::app

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   ved::app::add_solve_command(app);
   ved::app::add_map2grid_command(app);
   ved::app::add_generate_command(app);
+  ved::app::add_sweep_command(app);
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
     sub->add_option("--config", "TOML file with values for this command's options (flags win)");
 

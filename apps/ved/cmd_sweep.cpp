@@ -1,0 +1,196 @@
+// ved sweep: a grid of trainings and baselines, run in parallel as child `ved` processes,
+// resumable (a run whose result.json exists is skipped), gathered into one CSV.
+//
+//   ved sweep --data train.h5 --test test.h5 --methods ved,cca,pca --latent 10,50
+//             --beta 0,1e-3 --lambda 0,1e-2 --train-size 750,3000 --seeds 1,2 --out sweep/
+#include <CLI/CLI.hpp>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "sweep_plan.hpp"
+#include "ved/util/atomic_file.hpp"
+#include "ved/util/error.hpp"
+
+extern char** environ;
+
+namespace ved::app {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string self_path() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "ved" : p.string();
+}
+
+// Runs argv with stdout/stderr redirected to files; returns the exit status (128+signal).
+int spawn_wait(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  VED_CHECK(rc == 0, "cannot start " << argv[0] << ": " << std::strerror(rc));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string last_line(const std::string& text) {
+  std::string t = text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  size_t nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+// Executes one run; returns its result row (params + metrics) or throws with the log tail.
+json execute(const SweepRun& run, const SweepOptions& o, const std::string& exe) {
+  fs::path dir = fs::path(o.out) / "runs" / run.key;
+  fs::create_directories(dir);
+  std::string err = (dir / "stderr.log").string();
+  json metrics;
+  auto t0 = std::chrono::steady_clock::now();
+  auto check = [&](int rc, const std::string& what) {
+    if (rc == 0) return;
+    std::string tail = last_line(read_file(err));
+    VED_FAIL("run " << run.key << ": " << what << " exited with status " << rc << ": " << tail << " (log: " << err << ")");
+  };
+  if (run.method == "ved") {
+    std::vector<std::string> train = train_command(run, o, exe, dir.string());
+    check(spawn_wait(train, (dir / "train.out").string(), err), "ved train");
+    std::vector<std::string> eval = {exe, "eval", "--model", dir.string(), "--data", o.test, "--split", "all", "--json"};
+    if (!o.eval_args.empty()) for (const auto& a : split_words(o.eval_args)) eval.push_back(a);
+    check(spawn_wait(eval, (dir / "eval.out").string(), err), "ved eval");
+    metrics = json::parse(last_line(read_file((dir / "eval.out").string())));
+  } else {
+    std::vector<std::string> cmd = baseline_command(run, o, exe);
+    check(spawn_wait(cmd, (dir / "baseline.out").string(), err), "ved baseline");
+    metrics = json::parse(last_line(read_file((dir / "baseline.out").string())));
+    if (metrics.is_array()) metrics = metrics.back();
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  json row = run.params;
+  row["key"] = run.key;
+  row["method"] = run.method;
+  row["seconds"] = secs;
+  for (auto& [k, v] : metrics.items())
+    if (!row.contains(k) && (v.is_number() || v.is_string() || v.is_boolean())) row[k] = v;
+  write_text_atomic((dir / "result.json").string(), row.dump() + "\n");
+  return row;
+}
+
+void write_csv(const std::string& path, const std::vector<json>& rows) {
+  std::vector<std::string> cols = {"key", "method"};
+  std::set<std::string> seen(cols.begin(), cols.end());
+  for (const auto& r : rows)
+    for (auto& [k, v] : r.items())
+      if (seen.insert(k).second) cols.push_back(k);
+  std::ostringstream os;
+  for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
+  os << "\n";
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (i) os << ",";
+      if (!r.contains(cols[i])) continue;
+      const json& v = r[cols[i]];
+      if (v.is_string()) os << v.get<std::string>();
+      else os << v.dump();
+    }
+    os << "\n";
+  }
+  write_text_atomic(path, os.str());
+}
+
+void run_sweep(const SweepOptions& o) {
+  VED_CHECK(!o.data.empty() && fs::exists(o.data), "--data " << o.data << ": file not found");
+  VED_CHECK(!o.test.empty() && fs::exists(o.test), "--test " << o.test << ": file not found");
+  VED_CHECK(o.parallel >= 1, "--parallel " << o.parallel << ": must be at least 1");
+  fs::create_directories(fs::path(o.out) / "runs");
+  std::vector<SweepRun> plan = make_plan(o);
+  const std::string exe = self_path();
+  std::vector<json> rows;
+  std::vector<const SweepRun*> todo;
+  for (const auto& run : plan) {
+    fs::path result = fs::path(o.out) / "runs" / run.key / "result.json";
+    if (fs::exists(result)) rows.push_back(json::parse(read_file(result.string())));
+    else if (static_cast<int>(run.index % o.world_size) == o.world_rank) todo.push_back(&run);
+  }
+  std::printf("sweep: %zu runs, %zu done, %zu to run here (%d in parallel)\n", plan.size(), rows.size(), todo.size(),
+              o.parallel);
+  std::fflush(stdout);
+  std::mutex mutex;
+  std::atomic<size_t> next{0};
+  std::vector<std::string> failures;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < todo.size();) {
+      const SweepRun& run = *todo[i];
+      try {
+        json row = execute(run, o, exe);
+        std::lock_guard<std::mutex> lock(mutex);
+        rows.push_back(row);
+        std::printf("[%zu/%zu] %s: rel_l2_fluct %.4f (%.0f s)\n", rows.size(), plan.size(), run.key.c_str(),
+                    row.value("rel_l2_fluct", std::nan("")), row.value("seconds", 0.0));
+        std::fflush(stdout);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mutex);
+        failures.push_back(e.what());
+        std::fprintf(stderr, "error: %s\n", e.what());
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::min<int>(o.parallel, static_cast<int>(std::max<size_t>(todo.size(), 1))); ++t)
+    pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) { return a["key"] < b["key"]; });
+  std::string csv = (fs::path(o.out) / "results.csv").string();
+  write_csv(csv, rows);
+  std::printf("sweep: %zu of %zu runs complete -> %s\n", rows.size(), plan.size(), csv.c_str());
+  VED_CHECK(failures.empty(), failures.size() << " run(s) failed; fix the cause and rerun the same command to "
+                                                 "finish them (finished runs are kept). First: " << failures[0]);
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app) {
+  auto o = std::make_shared<SweepOptions>();
+  CLI::App* cmd = app.add_subcommand("sweep", "Train and evaluate a grid of VEDs and baselines in parallel; "
+                                              "resumable; writes OUT/results.csv");
+  add_sweep_options(*cmd, *o);
+  cmd->callback([o] { run_sweep(*o); });
+}
+
+}  // namespace ved::app
