@@ -1,0 +1,579 @@
+#include "ved/train/trainer.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>  // an explicit, seedable generator for ε
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <thread>
+
+#include "ved/data/dataset.hpp"
+#include "ved/metrics/reconstruction.hpp"
+#include "ved/nn/losses.hpp"
+#include "ved/nn/model.hpp"
+#include "ved/nn/optim.hpp"
+#include "ved/nn/tensor_io.hpp"
+#include "ved/train/model_file.hpp"
+#include "ved/train/preprocess.hpp"
+#include "ved/train/schedule.hpp"
+#include "ved/util/atomic_file.hpp"
+#include "ved/util/error.hpp"
+#include "ved/util/h5.hpp"
+#include "ved/util/progress.hpp"
+#include "ved/util/rng.hpp"
+
+// OpenBLAS runs its own thread pool beside LibTorch's; when both spin on two cores they
+// slow each other down. Resolved at run time only when OpenBLAS is the BLAS in use.
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
+namespace ved {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr uint64_t kEpsSeedTag = 0xE95110E5ULL;  // ε stream of epoch e: mix_seed(seed ^ tag, e)
+constexpr int64_t kEvalChunk = 512;              // rows per forward pass in validation
+const double kInf = std::numeric_limits<double>::infinity();
+
+// Options that may change between a run and its --resume.
+const char* const kResumableKeys[] = {"resume", "stop_after", "threads", "device", "quiet", "out", "data", "epochs"};
+
+// Column indices of the per-batch statistics kept on the device during an epoch.
+enum Stat { kTotal, kRec, kKl, kCovOd, kCovD, kGradNorm, kNumStats };
+const char* const kStatNames[] = {"loss", "rec", "kl", "cov_offdiag", "cov_diag", "grad_norm"};
+
+struct Validation {
+  bool has = false;
+  double loss = std::nan(""), rec = std::nan(""), kl = std::nan(""), cov_offdiag = std::nan(""),
+         cov_diag = std::nan("");
+  ReconstructionMetrics metrics{std::nan(""), std::nan(""), std::nan(""), std::nan("")};
+};
+
+torch::Tensor to_tensor(const std::vector<int64_t>& v) {
+  return torch::from_blob(const_cast<int64_t*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kInt64).clone();
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// JSON cannot hold NaN or infinity; write null for them.
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+std::string format_g(double v, int precision = 4) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+  return buf;
+}
+
+}  // namespace
+
+int set_torch_threads(int threads) {
+  int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(n);
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  return n;
+}
+
+struct Trainer::Impl {
+  TrainOptions opt;
+  torch::Device device{torch::kCPU};
+  fs::path run_dir;
+  std::string ckpt_path, model_path, log_path;
+
+  Dataset data;                 // the rows in use
+  ModelMeta meta;               // architecture, transforms, split, provenance
+  torch::Tensor x_all;          // [N, C, H, W] or [N, n] standardised inputs, on the device
+  torch::Tensor y_all;          // [N, m] standardised outputs, on the device
+  torch::Tensor val_rows;       // [n_val] int64 on the device
+  MatrixRM y_val;               // [n_val, m] physical units, for the metrics
+
+  Ved model{nullptr};
+  std::unique_ptr<Adam> adam;
+  std::unique_ptr<LrSchedule> schedule;
+
+  int epoch = 0;                // completed epochs
+  double best_val = kInf;
+  int best_epoch = 0;           // 1-based, 0 = none yet
+  int since_best = 0;
+  NamedTensors best_state;      // weights and buffers at best_epoch (keep == best)
+  const std::atomic<bool>* stop = nullptr;
+
+  explicit Impl(const TrainOptions& o);
+  void load_data();
+  void setup_new();
+  void setup_resume();
+  void build_tensors();
+  void check_resume_options(const std::string& stored_json) const;
+  LossWeights weights(double beta) const {
+    return {beta, opt.lambda_offdiag_value(), opt.lambda_diag_value()};
+  }
+  Validation run_validation();
+  void write_checkpoint();
+  void write_model();
+  NamedTensors state_copy();
+  void rewrite_log_up_to(int last_epoch);
+  std::string diagnose(const torch::Tensor& stats_cpu, int64_t n_batches) const;
+  TrainSummary run();
+};
+
+Trainer::Impl::Impl(const TrainOptions& o) : opt(o) {
+  ved::validate(opt);
+  set_torch_threads(opt.threads);
+  device = parse_device(opt.device);
+  run_dir = opt.out;
+  ckpt_path = (run_dir / "checkpoint.h5").string();
+  model_path = (run_dir / "model.h5").string();
+  log_path = (run_dir / "train.jsonl").string();
+  if (opt.resume) {
+    VED_CHECK(fs::exists(ckpt_path), ckpt_path << " not found: nothing to resume; drop --resume to start a new run");
+  } else {
+    VED_CHECK(!fs::exists(ckpt_path), opt.out << " already holds a training run (checkpoint.h5); add --resume to "
+                                              << "continue it, or choose another --out");
+  }
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  VED_CHECK(fs::is_directory(run_dir), "cannot create the run folder " << opt.out << ": " << ec.message());
+  load_data();
+  if (opt.resume) setup_resume();
+  else setup_new();
+  build_tensors();
+}
+
+void Trainer::Impl::load_data() {
+  Dataset full = read_dataset(opt.data);
+  RowRange r = parse_rows(opt.rows, full.n_samples());
+  data = (r.begin == 0 && r.end == full.n_samples()) ? std::move(full) : slice_rows(full, r.begin, r.end);
+  meta.data = opt.data;
+  meta.rows_begin = r.begin;
+  meta.rows_end = r.end;
+  meta.y_checksum = data_checksum(data.y);
+}
+
+void Trainer::Impl::setup_new() {
+  const std::string mesh = opt.encoder == "mlp" ? std::string("none") : opt.mesh;
+  meta.input = make_input_transform(data, mesh);
+  std::string encoder = opt.encoder == "auto" ? (meta.input.is_image() ? "conv" : "mlp") : opt.encoder;
+  VED_CHECK(encoder != "conv" || meta.input.is_image(),
+            opt.data << ": the inputs are plain vectors (no mesh, no image shape); the conv encoder needs "
+                     << "images: give --mesh hanford|grid:NXxNY|FOLDER, or use --encoder mlp");
+  meta.split = make_split(data.n_samples(), opt.val_fraction, opt.test_fraction, opt.seed);
+  meta.input.fit(take_rows(data.x, meta.split.train));
+  meta.output.fit(take_rows(data.y, meta.split.train));
+
+  ModelConfig& c = meta.config;
+  c = opt.model;
+  c.encoder = encoder;
+  c.output_features = static_cast<int>(data.y.cols());
+  if (encoder == "conv") {
+    c.input_channels = meta.input.channels;
+    c.input_height = meta.input.height;
+    c.input_width = meta.input.width;
+  } else {
+    c.input_features = static_cast<int>(meta.input.n_inputs);
+    c.encoder_hidden = parse_int_list(opt.mlp_hidden, "--mlp-hidden");
+  }
+  ved::validate(c);
+  meta.train_options_json = to_json(opt);
+
+  torch::manual_seed(opt.seed);  // initial weights
+  model = Ved(c);
+  model->to(device);
+  AdamOptions ao;
+  ao.lr = opt.lr;
+  ao.weight_decay = opt.weight_decay;
+  ao.decoupled = opt.optimizer == "adamw";
+  adam = std::make_unique<Adam>(model->parameters(), ao);
+  schedule = std::make_unique<LrSchedule>(opt);
+  // A fresh log.
+  write_text_atomic(log_path, "");
+  write_text_atomic((run_dir / "options.json").string(), nlohmann::json::parse(to_json(opt)).dump(2) + "\n");
+}
+
+void Trainer::Impl::check_resume_options(const std::string& stored_json) const {
+  nlohmann::json before = nlohmann::json::parse(stored_json), now = nlohmann::json::parse(to_json(opt));
+  for (const char* k : kResumableKeys) {
+    before.erase(k);
+    now.erase(k);
+  }
+  for (auto it = now.begin(); it != now.end(); ++it) {
+    VED_CHECK(before.contains(it.key()) && before[it.key()] == it.value(),
+              "--resume: option '" << it.key() << "' was " << (before.contains(it.key()) ? before[it.key()].dump() : "unset")
+                                   << " in the checkpoint but is " << it.value().dump()
+                                   << " now; resume with the original options or start a new --out");
+  }
+}
+
+void Trainer::Impl::setup_resume() {
+  auto f = h5::File::open_read(ckpt_path);
+  ModelMeta stored = read_model_meta(f);
+  check_resume_options(stored.train_options_json);
+  VED_CHECK(stored.rows_begin == meta.rows_begin && stored.rows_end == meta.rows_end &&
+                std::abs(stored.y_checksum - meta.y_checksum) <= 1e-9 * std::max(1.0, std::abs(stored.y_checksum)),
+            "--resume: " << opt.data << " rows [" << meta.rows_begin << ", " << meta.rows_end
+                         << ") are not the data this run was trained on (" << stored.data << " rows ["
+                         << stored.rows_begin << ", " << stored.rows_end << "))");
+  stored.data = meta.data;
+  meta = stored;
+  meta.train_options_json = to_json(opt);
+
+  model = Ved(meta.config);
+  model->to(device);
+  load_module(f, "", *model);
+  AdamOptions ao;
+  ao.lr = opt.lr;
+  ao.weight_decay = opt.weight_decay;
+  ao.decoupled = opt.optimizer == "adamw";
+  adam = std::make_unique<Adam>(model->parameters(), ao);
+  NamedTensors m1, m2;
+  for (const auto& p : model->named_parameters()) {
+    m1.insert(p.key(), torch::zeros_like(p.value()));
+    m2.insert(p.key(), torch::zeros_like(p.value()));
+  }
+  read_tensors_into(f, "/optimizer/exp_avg", m1);
+  read_tensors_into(f, "/optimizer/exp_avg_sq", m2);
+  adam->set_state(static_cast<int64_t>(f.attr_double("/optimizer", "steps")), m1.values(), m2.values());
+
+  schedule = std::make_unique<LrSchedule>(opt);
+  ScheduleState s;
+  s.plateau_lr = f.attr_double("/state", "plateau_lr");
+  s.best = f.attr_double("/state", "plateau_best");
+  s.bad_epochs = static_cast<int>(f.attr_double("/state", "plateau_bad_epochs"));
+  schedule->set_state(s);
+  epoch = meta.epoch;
+  best_val = f.attr_double("/state", "best_val");
+  best_epoch = static_cast<int>(f.attr_double("/state", "best_epoch"));
+  since_best = static_cast<int>(f.attr_double("/state", "since_best"));
+  if (f.has("/best")) {
+    NamedTensors all = state_copy();
+    read_tensors_into(f, "/best", all);
+    best_state = all;
+  }
+  rewrite_log_up_to(epoch);
+}
+
+void Trainer::Impl::build_tensors() {
+  const int64_t n = data.n_samples();
+  const InputTransform& in = meta.input;
+  torch::Tensor x = torch::empty({n, in.n_model_inputs()}, torch::kFloat32);
+  in.apply(data.x, 0, n, x.data_ptr<float>());
+  if (meta.config.encoder == "conv") x = x.view({n, in.channels, in.height, in.width});
+  torch::Tensor y = torch::empty({n, data.y.cols()}, torch::kFloat32);
+  meta.output.apply(data.y, 0, n, y.data_ptr<float>());
+  x_all = x.to(device);
+  y_all = y.to(device);
+  val_rows = to_tensor(meta.split.val).to(device);
+  y_val = take_rows(data.y, meta.split.val);
+}
+
+NamedTensors Trainer::Impl::state_copy() {
+  NamedTensors s;
+  for (const auto& p : model->named_parameters()) s.insert("params/" + p.key(), p.value().detach().clone());
+  for (const auto& b : model->named_buffers()) s.insert("buffers/" + b.key(), b.value().detach().clone());
+  return s;
+}
+
+Validation Trainer::Impl::run_validation() {
+  Validation v;
+  const int64_t n = val_rows.size(0);
+  if (n < 2) return v;
+  torch::NoGradGuard no_grad;
+  model->eval();
+  std::vector<torch::Tensor> mus, logvars, preds;
+  for (int64_t i = 0; i < n; i += kEvalChunk) {
+    torch::Tensor rows = val_rows.narrow(0, i, std::min(kEvalChunk, n - i));
+    Encoding e = model->encode(x_all.index_select(0, rows));
+    mus.push_back(e.mu);
+    logvars.push_back(e.logvar);
+    preds.push_back(model->decode(e.mu));  // evaluation uses z = μ(x)
+  }
+  torch::Tensor mu = torch::cat(mus), logvar = torch::cat(logvars), pred = torch::cat(preds);
+  LossTerms t = ved_loss(pred, y_all.index_select(0, val_rows), mu, logvar, weights(opt.beta));
+  v.has = true;
+  v.loss = t.total.item<double>();
+  v.rec = t.rec.item<double>();
+  v.kl = t.kl.item<double>();
+  v.cov_offdiag = t.cov_offdiag.item<double>();
+  v.cov_diag = t.cov_diag.item<double>();
+  torch::Tensor pred_cpu = pred.to(torch::kCPU).contiguous();
+  v.metrics = reconstruction_metrics(y_val, meta.output.invert(pred_cpu.data_ptr<float>(), n), meta.output.mean);
+  return v;
+}
+
+void Trainer::Impl::write_checkpoint() {
+  AtomicOutput out(ckpt_path);
+  {
+    auto f = h5::File::create(out.temp_path());
+    meta.epoch = epoch;
+    write_model_meta(f, meta);
+    save_module(f, "", *model);
+    NamedTensors m1, m2;
+    const auto names = model->named_parameters().keys();
+    for (size_t i = 0; i < names.size(); ++i) {
+      m1.insert(names[i], adam->exp_avg()[i]);
+      m2.insert(names[i], adam->exp_avg_sq()[i]);
+    }
+    write_tensors(f, "/optimizer/exp_avg", m1);
+    write_tensors(f, "/optimizer/exp_avg_sq", m2);
+    f.set_attr("/optimizer", "steps", adam->steps());
+    f.set_attr("/optimizer", "lr", adam->lr());
+    f.create_group("/state");
+    f.set_attr("/state", "best_val", best_val);
+    f.set_attr("/state", "best_epoch", static_cast<int64_t>(best_epoch));
+    f.set_attr("/state", "since_best", static_cast<int64_t>(since_best));
+    f.set_attr("/state", "plateau_lr", schedule->state().plateau_lr);
+    f.set_attr("/state", "plateau_best", schedule->state().best);
+    f.set_attr("/state", "plateau_bad_epochs", static_cast<int64_t>(schedule->state().bad_epochs));
+    if (!best_state.is_empty()) write_tensors(f, "/best", best_state);
+    f.close();
+  }
+  out.commit();
+}
+
+void Trainer::Impl::write_model() {
+  AtomicOutput out(model_path);
+  {
+    auto f = h5::File::create(out.temp_path());
+    meta.epoch = epoch;
+    write_model_meta(f, meta);
+    if (opt.keep == "best" && !best_state.is_empty()) {
+      write_tensors(f, "", best_state);  // params/..., buffers/...
+      f.set_attr("/", "selected_epoch", static_cast<int64_t>(best_epoch));
+    } else {
+      save_module(f, "", *model);
+      f.set_attr("/", "selected_epoch", static_cast<int64_t>(epoch));
+    }
+    f.close();
+  }
+  out.commit();
+}
+
+void Trainer::Impl::rewrite_log_up_to(int last_epoch) {
+  std::string kept;
+  std::ifstream in(log_path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      if (nlohmann::json::parse(line).at("epoch").get<int>() <= last_epoch) kept += line + "\n";
+    } catch (const std::exception&) {
+      // A line cut short by a crash: drop it.
+    }
+  }
+  write_text_atomic(log_path, kept);
+}
+
+std::string Trainer::Impl::diagnose(const torch::Tensor& stats, int64_t n_batches) const {
+  auto a = stats.accessor<float, 2>();
+  for (int64_t b = 0; b < n_batches; ++b) {
+    for (int k = 0; k < kNumStats; ++k) {
+      if (std::isfinite(a[b][k])) continue;
+      // Name the first non-finite term of this batch (the total is non-finite because of it).
+      int bad = k;
+      for (int j = kRec; j < kNumStats; ++j)
+        if (!std::isfinite(a[b][j])) {
+          bad = j;
+          break;
+        }
+      std::ostringstream os;
+      os << "non-finite " << (bad == kGradNorm ? "gradient norm" : std::string("loss term ") + kStatNames[bad])
+         << " at epoch " << epoch + 1 << ", batch " << b + 1 << " of " << n_batches << " (";
+      for (int j = 0; j < kNumStats; ++j) os << (j ? ", " : "") << kStatNames[j] << " " << a[b][j];
+      os << ", lr " << adam->lr() << "). ";
+      if (epoch > 0) os << "The last good checkpoint (epoch " << epoch << ") is kept in " << ckpt_path << ". ";
+      else os << "No epoch completed, so there is no checkpoint. ";
+      os << "Try a lower --lr, gradient clipping (--clip 1), a KL warm-up, or check the data for outliers.";
+      return os.str();
+    }
+  }
+  return "";
+}
+
+TrainSummary Trainer::Impl::run() {
+  TrainSummary s;
+  s.parameters = count_parameters(*model);
+  const std::vector<int64_t>& train = meta.split.train;
+  const int64_t n_train = static_cast<int64_t>(train.size()), batch = opt.batch;
+  const int64_t n_batches = n_train / batch;
+  VED_CHECK(n_batches >= 1, "only " << n_train << " training rows for --batch " << batch
+                                    << "; lower --batch or --val-fraction / --test-fraction");
+  s.n_train = n_train;
+  const int r = meta.config.latent;
+  std::vector<torch::Tensor> params = model->parameters();
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(opt.seed);
+  double train_seconds = 0;
+  const auto t_start = std::chrono::steady_clock::now();
+
+  while (epoch < opt.epochs) {
+    if (opt.stop_after > 0 && s.epochs_this_run >= opt.stop_after) {
+      s.interrupted = true;
+      break;
+    }
+    const auto t_epoch = std::chrono::steady_clock::now();
+    const int e = epoch;
+    adam->set_lr(schedule->lr(e));
+    // This epoch's order and noise come from their own streams of the seed.
+    std::vector<int64_t> perm = epoch_permutation(n_train, opt.seed, e);
+    std::vector<int64_t> order(static_cast<size_t>(n_batches * batch));
+    for (size_t i = 0; i < order.size(); ++i) order[i] = train[perm[i]];
+    torch::Tensor order_t = to_tensor(order).to(device);
+    {
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(mix_seed(opt.seed ^ kEpsSeedTag, static_cast<uint64_t>(e)));
+    }
+    torch::Tensor stats = torch::zeros({n_batches, kNumStats}, torch::TensorOptions().device(device));
+    Progress progress("epoch " + std::to_string(e + 1) + "/" + std::to_string(opt.epochs), static_cast<size_t>(n_batches));
+
+    model->train();
+    bool stopped = false;
+    for (int64_t b = 0; b < n_batches; ++b) {
+      if (stop && stop->load()) {
+        stopped = true;
+        break;
+      }
+      torch::Tensor rows = order_t.narrow(0, b * batch, batch);
+      torch::Tensor xb = x_all.index_select(0, rows);
+      torch::Tensor yb = y_all.index_select(0, rows);
+      torch::Tensor eps = torch::randn({batch, r}, gen, torch::kFloat32).to(device);
+      VedOutput out = model->forward(xb, eps);
+      double beta = opt.beta;
+      if (opt.kl_warmup > 0)
+        beta *= std::min(1.0, (e + static_cast<double>(b + 1) / n_batches) / opt.kl_warmup);
+      LossTerms t = ved_loss(out.y, yb, out.mu, out.logvar, weights(beta));
+      adam->zero_grad();
+      t.total.backward();
+      torch::Tensor grad_norm = clip_grad_norm(params, opt.clip);
+      adam->step();
+      stats[b] = torch::stack({t.total.detach(), t.rec.detach(), t.kl.detach(), t.cov_offdiag.detach(),
+                               t.cov_diag.detach(), grad_norm.to(torch::kFloat32)});
+      if (Progress::enabled() && b % 8 == 0) progress.set_suffix("loss " + format_g(t.total.item<double>()));
+      progress.advance();
+    }
+    if (stopped) {
+      s.interrupted = true;
+      break;
+    }
+    const double t_train = seconds_since(t_epoch);
+    train_seconds += t_train;
+
+    torch::Tensor stats_cpu = stats.to(torch::kCPU);
+    std::string problem = diagnose(stats_cpu, n_batches);
+    VED_CHECK(problem.empty(), problem);
+    torch::Tensor mean = stats_cpu.mean(0);
+
+    Validation v = run_validation();
+    if (v.has) schedule->end_epoch(v.loss);
+    ++epoch;
+    ++s.epochs_this_run;
+    if (v.has && v.loss < best_val) {
+      best_val = v.loss;
+      best_epoch = epoch;
+      since_best = 0;
+      if (opt.keep == "best") best_state = state_copy();
+    } else {
+      ++since_best;
+    }
+
+    nlohmann::json line;
+    line["epoch"] = epoch;
+    for (int k = 0; k < kNumStats; ++k) line[kStatNames[k]] = number(mean[k].item<double>());
+    line["beta"] = opt.kl_warmup > 0 ? opt.beta * std::min(1.0, static_cast<double>(epoch) / opt.kl_warmup) : opt.beta;
+    line["lr"] = adam->lr();
+    line["val_loss"] = number(v.loss);
+    line["val_rec"] = number(v.rec);
+    line["val_kl"] = number(v.kl);
+    line["val_cov_offdiag"] = number(v.cov_offdiag);
+    line["val_cov_diag"] = number(v.cov_diag);
+    line["val_rel_l2"] = number(v.metrics.rel_l2);
+    line["val_rel_l2_fluct"] = number(v.metrics.rel_l2_fluct);
+    line["val_r2"] = number(v.metrics.r2);
+    line["train_seconds"] = t_train;
+    line["seconds"] = seconds_since(t_epoch);
+    line["samples_per_s"] = static_cast<double>(n_batches * batch) / t_train;
+    {
+      std::ofstream log(log_path, std::ios::app);
+      log << line.dump() << "\n";
+      VED_CHECK(log.good(), "cannot append to " << log_path << " (disk full?)");
+    }
+    write_checkpoint();
+
+    std::ostringstream msg;
+    msg << "loss " << format_g(mean[kTotal].item<double>()) << " rec " << format_g(mean[kRec].item<double>())
+        << " kl " << format_g(mean[kKl].item<double>()) << " cov "
+        << format_g(mean[kCovOd].item<double>() + mean[kCovD].item<double>());
+    if (v.has) msg << " | val rel_l2_fluct " << format_g(v.metrics.rel_l2_fluct, 4) << " r2 " << format_g(v.metrics.r2, 4);
+    msg << " | lr " << format_g(adam->lr(), 3);
+    if (Progress::enabled()) {
+      progress.set_suffix(msg.str());
+      progress.finish();
+    } else if (!opt.quiet) {
+      std::printf("epoch %d/%d  %s  %.1f s\n", epoch, opt.epochs, msg.str().c_str(), seconds_since(t_epoch));
+      std::fflush(stdout);
+    }
+    s.val_rel_l2_fluct = v.metrics.rel_l2_fluct;
+    if (opt.patience > 0 && since_best >= opt.patience) {
+      s.early_stopped = true;
+      break;
+    }
+  }
+
+  s.epochs_done = epoch;
+  s.best_epoch = best_epoch;
+  s.best_val_loss = best_val;
+  s.seconds = seconds_since(t_start);
+  s.samples_per_s = train_seconds > 0 ? static_cast<double>(s.epochs_this_run * n_batches * batch) / train_seconds : 0;
+  if (!s.interrupted) {
+    write_model();
+    s.finished = true;
+    s.model_path = model_path;
+    nlohmann::json j;
+    j["epochs"] = epoch;
+    j["early_stopped"] = s.early_stopped;
+    j["best_epoch"] = best_epoch;
+    j["best_val_loss"] = number(best_val);
+    j["val_rel_l2_fluct"] = number(s.val_rel_l2_fluct);
+    j["parameters"] = s.parameters;
+    j["n_train"] = n_train;
+    j["n_val"] = static_cast<int64_t>(meta.split.val.size());
+    j["n_test"] = static_cast<int64_t>(meta.split.test.size());
+    j["seconds_last_invocation"] = s.seconds;
+    j["samples_per_s"] = s.samples_per_s;
+    j["threads"] = torch::get_num_threads();
+    j["device"] = opt.device;
+    j["keep"] = opt.keep;
+    write_text_atomic((run_dir / "summary.json").string(), j.dump(2) + "\n");
+  }
+  return s;
+}
+
+Trainer::Trainer(const TrainOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Trainer::~Trainer() = default;
+
+void Trainer::set_stop_flag(const std::atomic<bool>* flag) { impl_->stop = flag; }
+
+std::string Trainer::describe() const {
+  const Impl& i = *impl_;
+  const ModelConfig& c = i.meta.config;
+  std::ostringstream os;
+  os << i.data.n_samples() << " rows of " << i.opt.data << " (train " << i.meta.split.train.size() << ", val "
+     << i.meta.split.val.size() << ", test " << i.meta.split.test.size() << "); ";
+  if (c.encoder == "conv")
+    os << "conv encoder on " << c.input_channels << "x" << c.input_height << "x" << c.input_width << " images ("
+       << i.meta.input.kind << ")";
+  else
+    os << "MLP encoder on " << c.input_features << " features";
+  os << ", r = " << c.latent << ", " << c.output_features << " outputs, " << count_parameters(*i.model)
+     << " parameters; " << torch::get_num_threads() << " thread(s) on " << i.opt.device;
+  if (i.epoch > 0) os << "; resuming after epoch " << i.epoch;
+  return os.str();
+}
+
+TrainSummary Trainer::run() { return impl_->run(); }
+
+}  // namespace ved
