@@ -39,6 +39,7 @@ struct TpfaSolver::Workspace {
   cholmod_dense* y = nullptr;  // cholmod_solve2 scratch
   cholmod_dense* e = nullptr;
   std::vector<double> t;       // [cells] centred transmissivities
+  std::vector<double> rhs;     // [cells] right-hand side in cell order
   ~Workspace() {
     if (factor) cholmod_free_factor(&factor, &common);
     if (a) cholmod_free_sparse(&a, &common);
@@ -52,6 +53,19 @@ namespace {
 void delete_workspace(TpfaSolver::Workspace* ws) { delete ws; }
 }  // namespace
 
+double tpfa_half_transmissibility(const Mesh& m, int c, int f, const std::string& where) {
+  // alpha_cf / T_c = (d_cf . N_f) / |d_cf|^2, with N_f oriented out of cell c so that it is
+  // positive for a sane mesh.
+  Eigen::Vector2d d = m.face_centroids.col(f) - m.cell_centroids.col(c);
+  double sign = m.face_cells(0, f) == c ? 1.0 : -1.0;
+  double g = sign * d.dot(m.face_normals.col(f)) / d.squaredNorm();
+  VED_CHECK(std::isfinite(g) && g > 0,
+            where << ": face " << f + 1 << " of cell " << c + 1
+                  << " has non-positive half-transmissibility " << g
+                  << " (face centroid on the wrong side, or normals mis-oriented)");
+  return g;
+}
+
 TpfaSolver::TpfaSolver(const Site& site) : pattern_(std::make_unique<Pattern>()) {
   const Mesh& m = site.mesh;
   validate(m, site.source);
@@ -59,18 +73,7 @@ TpfaSolver::TpfaSolver(const Site& site) : pattern_(std::make_unique<Pattern>())
   n_cells_ = m.n_cells;
   n_faces_ = m.n_faces;
 
-  // Half-transmissibility per unit T: alpha_cf / T_c = (d_cf . N_f) / |d_cf|^2, with N_f
-  // oriented out of cell c so that it is positive for a sane mesh.
-  auto half = [&](int c, int f) {
-    Eigen::Vector2d d = m.face_centroids.col(f) - m.cell_centroids.col(c);
-    double sign = m.face_cells(0, f) == c ? 1.0 : -1.0;
-    double g = sign * d.dot(m.face_normals.col(f)) / d.squaredNorm();
-    VED_CHECK(std::isfinite(g) && g > 0,
-              site.source << ": face " << f + 1 << " of cell " << c + 1
-                          << " has non-positive half-transmissibility " << g
-                          << " (face centroid on the wrong side, or normals mis-oriented)");
-    return g;
-  };
+  auto half = [&](int c, int f) { return tpfa_half_transmissibility(m, c, f, site.source); };
   for (int f = 0; f < m.n_faces; ++f) {
     if (m.is_boundary_face(f)) continue;
     face_id_.push_back(f);
@@ -183,12 +186,12 @@ TpfaSolver::make_workspace() const {
   ws->b = cholmod_zeros(n_cells_, 1, CHOLMOD_REAL, &ws->common);
   VED_CHECK(ws->a && ws->factor && ws->b, "TPFA: out of memory for a solver workspace");
   ws->t.resize(n_cells_);
+  ws->rhs.resize(n_cells_);
   return ws;
 }
 
-void TpfaSolver::solve(const double* log_t, double* head, Workspace& ws) const {
+double TpfaSolver::set_field(const double* log_t, Workspace& ws) const {
   const int n = n_cells_;
-  const Pattern& p = *pattern_;
   double mean = 0;
   for (int c = 0; c < n; ++c) {
     VED_CHECK(std::isfinite(log_t[c]), "TPFA: log-transmissivity of cell " << c << " is " << log_t[c]);
@@ -201,10 +204,13 @@ void TpfaSolver::solve(const double* log_t, double* head, Workspace& ws) const {
               "TPFA: log-transmissivity of cell " << c << " = " << log_t[c]
                   << " is too far from the field mean " << mean << " to form a solvable system");
   }
+  return mean;
+}
+
+void TpfaSolver::factorize(const double* shift, Workspace& ws) const {
+  const Pattern& p = *pattern_;
   auto* val = static_cast<double*>(ws.a->x);
-  auto* rhs = static_cast<double*>(ws.b->x);
   std::fill(val, val + ws.a->nzmax, 0.0);
-  std::fill(rhs, rhs + n, 0.0);
   const double* t = ws.t.data();
   for (size_t i = 0; i < cell1_.size(); ++i) {
     double a1 = g1_[i] * t[cell1_[i]], a2 = g2_[i] * t[cell2_[i]];
@@ -213,27 +219,44 @@ void TpfaSolver::solve(const double* log_t, double* head, Workspace& ws) const {
     val[p.diag_pos[cell1_[i]]] += tf;
     val[p.diag_pos[cell2_[i]]] += tf;
   }
-  for (size_t i = 0; i < dir_cell_.size(); ++i) {
-    double a = dir_g_[i] * t[dir_cell_[i]];
-    val[p.diag_pos[dir_cell_[i]]] += a;
-    rhs[p.row_of_cell[dir_cell_[i]]] += a * dir_head_[i];
-  }
-  const double scale = std::exp(-mean);  // Neumann fluxes in centred-T units
-  for (size_t i = 0; i < neu_cell_.size(); ++i) rhs[p.row_of_cell[neu_cell_[i]]] += neu_flux_[i] * scale;
-
+  for (size_t i = 0; i < dir_cell_.size(); ++i) val[p.diag_pos[dir_cell_[i]]] += dir_g_[i] * t[dir_cell_[i]];
+  if (shift)
+    for (int c = 0; c < n_cells_; ++c) val[p.diag_pos[c]] += shift[c];
   cholmod_factorize(ws.a, ws.factor, &ws.common);
   VED_CHECK(ws.common.status == CHOLMOD_OK,
             "TPFA: Cholesky factorisation failed (CHOLMOD status " << ws.common.status
                 << (ws.common.status == CHOLMOD_NOT_POSDEF ? ": matrix not positive definite" : "")
                 << "); is every part of the mesh connected to a Dirichlet face?");
+}
+
+void TpfaSolver::boundary_rhs(double mean, const Workspace& ws, double* b) const {
+  std::fill(b, b + n_cells_, 0.0);
+  const double* t = ws.t.data();
+  for (size_t i = 0; i < dir_cell_.size(); ++i) b[dir_cell_[i]] += dir_g_[i] * t[dir_cell_[i]] * dir_head_[i];
+  const double scale = std::exp(-mean);  // Neumann fluxes in centred-T units
+  for (size_t i = 0; i < neu_cell_.size(); ++i) b[neu_cell_[i]] += neu_flux_[i] * scale;
+}
+
+void TpfaSolver::solve_factored(const double* rhs, double* x, Workspace& ws) const {
+  const int n = n_cells_;
+  const Pattern& p = *pattern_;
+  auto* b = static_cast<double*>(ws.b->x);
+  for (int c = 0; c < n; ++c) b[p.row_of_cell[c]] = rhs[c];
   int ok = cholmod_solve2(CHOLMOD_A, ws.factor, ws.b, nullptr, &ws.x, nullptr, &ws.y, &ws.e, &ws.common);
   VED_CHECK(ok && ws.common.status == CHOLMOD_OK, "TPFA: triangular solve failed (CHOLMOD status "
                                                      << ws.common.status << ")");
-  const double* x = static_cast<const double*>(ws.x->x);
+  const double* sol = static_cast<const double*>(ws.x->x);
   for (int c = 0; c < n; ++c) {
-    head[c] = x[p.row_of_cell[c]];
-    VED_CHECK(std::isfinite(head[c]), "TPFA: head of cell " << c << " is not finite (ill-conditioned system)");
+    x[c] = sol[p.row_of_cell[c]];
+    VED_CHECK(std::isfinite(x[c]), "TPFA: head of cell " << c << " is not finite (ill-conditioned system)");
   }
+}
+
+void TpfaSolver::solve(const double* log_t, double* head, Workspace& ws) const {
+  double mean = set_field(log_t, ws);
+  factorize(nullptr, ws);
+  boundary_rhs(mean, ws, ws.rhs.data());
+  solve_factored(ws.rhs.data(), head, ws);
 }
 
 void TpfaSolver::solve_batch(const double* log_t, size_t n_fields, double* head, int threads) const {

@@ -11,12 +11,22 @@
 //   solver.solve(log_t_row, head_row, *ws);
 //
 // The solver copies what it needs from the Site; it owns no references to it.
+//
+// Solvers on the same operator (flow/transient.cpp, flow/transport.cpp) use the steps of
+// solve() separately: set_field, factorize (with a diagonal shift), boundary_rhs,
+// solve_factored.
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ved/mesh/mesh.hpp"
 
 namespace ved {
+
+// Geometric half-transmissibility of cell c at face f, per unit T (SPEC §2):
+// (d_cf . N_f) / |d_cf|^2 with N_f oriented out of c. Throws if it is not positive;
+// `where` names the mesh in the message.
+double tpfa_half_transmissibility(const Mesh& mesh, int cell, int face, const std::string& where);
 
 struct FluxBalance {
   double neumann_inflow = 0;     // [m^3/d] into the domain through Neumann faces
@@ -44,6 +54,18 @@ class TpfaSolver {
   // Fields [K, cells] row-major → heads [K, cells]; `threads` workers, each with its own
   // workspace. Results do not depend on the thread count.
   void solve_batch(const double* log_t, size_t n_fields, double* head, int threads) const;
+
+  // The steps of solve(), for solvers that add storage or sources to the same operator.
+  // set_field: centred transmissivities exp(log_t - mean) into ws; returns the mean.
+  double set_field(const double* log_t, Workspace& ws) const;
+  // factorize: numeric factorisation of A(T_centred) + diag(shift); shift [cells] in cell
+  // order, or null for none.
+  void factorize(const double* shift, Workspace& ws) const;
+  // boundary_rhs: b [cells] of the boundary conditions in centred units (Dirichlet
+  // alpha*h_D, Neumann flux * exp(-mean)), for the field last given to set_field.
+  void boundary_rhs(double mean, const Workspace& ws, double* b) const;
+  // solve_factored: x = (A + diag(shift))^-1 rhs with the factor in ws; [cells], cell order.
+  void solve_factored(const double* rhs, double* x, Workspace& ws) const;
 
   // Boundary fluxes of a solution, for mass-balance checks.
   FluxBalance boundary_fluxes(const double* log_t, const double* head) const;
