@@ -17,4 +17,10 @@ void add_map2grid_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 
+// Built with LibTorch only (VED_HAVE_TRAIN).
+void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+void add_sample_command(CLI::App& app);
+
 }  // namespace ved::app

@@ -1,0 +1,145 @@
+// ved eval: reconstruction metrics (SPEC §5) of a trained VED on a split of a dataset,
+// with z = μ(x). The same metric code scores every baseline.
+//
+//   ved eval --model run/ --data test.h5 --split all --json     # a separate test file
+//   ved eval --model run/ --split test                          # the run's own test rows
+#include <CLI/CLI.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "commands.hpp"
+#include "ved/data/dataset.hpp"
+#include "ved/metrics/reconstruction.hpp"
+#include "ved/train/model_file.hpp"
+#include "ved/train/preprocess.hpp"
+#include "ved/train/trained_model.hpp"
+#include "ved/train/trainer.hpp"
+#include "ved/util/atomic_file.hpp"
+#include "ved/util/error.hpp"
+#include "ved/util/h5.hpp"
+#include "ved/util/npy.hpp"
+
+namespace ved::app {
+namespace {
+
+struct EvalOptions {
+  std::string model;
+  std::string data;          // default: the training file (for --split train|val|test)
+  std::string rows;          // default: all rows (split all) or the training rows
+  std::string split = "test";
+  bool json = false;
+  std::string out;           // optional predictions file (.h5 or .npy)
+  int threads = 0;
+  std::string device = "cpu";
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void write_predictions(const std::string& path, const MatrixRM& y, const std::vector<int64_t>& rows) {
+  std::vector<size_t> dims = {static_cast<size_t>(y.rows()), static_cast<size_t>(y.cols())};
+  if (path.size() > 4 && path.substr(path.size() - 4) == ".npy") {
+    AtomicOutput out(path);
+    npy::write(out.temp_path(), y.data(), dims);
+    out.commit();
+    return;
+  }
+  AtomicOutput out(path);
+  {
+    auto f = h5::File::create(out.temp_path());
+    f.write("/y_pred", y.data(), dims);
+    f.write("/rows", rows.data(), {rows.size()});
+    f.close();
+  }
+  out.commit();
+}
+
+void run_eval(const EvalOptions& o) {
+  VED_CHECK(o.split == "all" || o.split == "test" || o.split == "val" || o.split == "train",
+            "--split '" << o.split << "' is not one of: all, test, val, train");
+  if (!o.out.empty()) check_output_path(o.out);
+  set_torch_threads(o.threads);
+  TrainedModel model(o.model, o.device);
+  const ModelMeta& meta = model.meta();
+
+  const std::string data_path = o.data.empty() ? meta.data : o.data;
+  VED_CHECK(!data_path.empty(), "give --data FILE.h5");
+  Dataset full = read_dataset(data_path);
+  std::string rows_spec = o.rows;
+  if (rows_spec.empty() && o.split != "all")
+    rows_spec = std::to_string(meta.rows_begin) + ":" + std::to_string(meta.rows_end);
+  RowRange r = parse_rows(rows_spec, full.n_samples());
+  Dataset d = (r.begin == 0 && r.end == full.n_samples()) ? std::move(full) : slice_rows(full, r.begin, r.end);
+
+  std::vector<int64_t> rows;
+  if (o.split == "all") {
+    rows.resize(static_cast<size_t>(d.n_samples()));
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  } else {
+    VED_CHECK(r.end - r.begin == meta.rows_end - meta.rows_begin &&
+                  std::abs(data_checksum(d.y) - meta.y_checksum) <= 1e-9 * std::max(1.0, std::abs(meta.y_checksum)),
+              "--split " << o.split << " selects rows of the training data, but " << data_path << " rows [" << r.begin
+                         << ", " << r.end << ") are not the rows the model was trained on (" << meta.data << " rows ["
+                         << meta.rows_begin << ", " << meta.rows_end << ")); use --split all for a separate test file");
+    rows = o.split == "test" ? meta.split.test : o.split == "val" ? meta.split.val : meta.split.train;
+    VED_CHECK(!rows.empty(), "the run has no " << o.split << " rows (trained with --"
+                                               << (o.split == "test" ? "test" : "val")
+                                               << "-fraction 0); use --split all on a separate test file");
+  }
+  VED_CHECK(d.x.cols() == model.n_inputs() && d.y.cols() == model.n_outputs(),
+            data_path << ": x has " << d.x.cols() << " and y " << d.y.cols() << " values per sample; the model expects "
+                      << model.n_inputs() << " and " << model.n_outputs());
+  MatrixRM x = take_rows(d.x, rows), y = take_rows(d.y, rows);
+  auto t0 = std::chrono::steady_clock::now();
+  MatrixRM y_pred = model.predict(x);
+  const double secs = seconds_since(t0);
+  ReconstructionMetrics m = reconstruction_metrics(y, y_pred, meta.output.mean);
+  if (!o.out.empty()) write_predictions(o.out, y_pred, rows);
+
+  if (o.json) {
+    nlohmann::json j;
+    j["method"] = "ved";
+    j["model"] = model.path();
+    j["data"] = data_path;
+    j["rows"] = std::to_string(r.begin) + ":" + std::to_string(r.end);
+    j["split"] = o.split;
+    j["n"] = static_cast<int64_t>(rows.size());
+    j["latent"] = model.latent();
+    j["epoch"] = meta.epoch;
+    j["rel_l2"] = m.rel_l2;
+    j["rel_l2_fluct"] = m.rel_l2_fluct;
+    j["r2"] = m.r2;
+    j["rmse"] = m.rmse;
+    j["seconds"] = secs;
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s on %s rows [%ld, %ld), split %s (%zu samples), z = mu(x):\n", model.path().c_str(),
+                data_path.c_str(), static_cast<long>(r.begin), static_cast<long>(r.end), o.split.c_str(), rows.size());
+    std::printf("  rel_l2        %.6f\n  rel_l2_fluct  %.6f\n  r2            %.6f\n  rmse          %.6g\n", m.rel_l2,
+                m.rel_l2_fluct, m.r2, m.rmse);
+  }
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  CLI::App* cmd = app.add_subcommand("eval", "Reconstruction metrics of a trained VED (rel_l2, rel_l2_fluct, r2, rmse; "
+                                             "SPEC §5) on a dataset split, decoding z = mu(x)");
+  cmd->add_option("--model", o->model, "Run folder (ved train --out) or its model.h5")->required();
+  cmd->add_option("--data", o->data, "Dataset file (default: the training file)");
+  cmd->add_option("--rows", o->rows, "Rows A:B of --data (default: all for --split all, else the training rows)");
+  cmd->add_option("--split", o->split, "all (every row of --data), or the run's test, val or train rows");
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->add_option("--out", o->out, "Also write the predictions (.h5 with /y_pred and /rows, or .npy)");
+  cmd->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)");
+  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N");
+  cmd->callback([o] { run_eval(*o); });
+}
+
+}  // namespace ved::app
