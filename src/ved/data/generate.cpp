@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "ved/flow/tpfa.hpp"
 #include "ved/grid/map2grid.hpp"
 #include "ved/mesh/site_io.hpp"
 #include "ved/util/error.hpp"
@@ -75,19 +74,18 @@ Dataset generate_dataset(const Site& site, const GeneratorModel& model, const Ge
   const Mesh& m = site.mesh;
   const long n = opt.samples;
   const int k = model.kl.n_modes(), cells = m.n_cells;
-  const auto n_wells = static_cast<Eigen::Index>(site.wells.size());
+  SystemModel system(site, opt.system);  // y of each field: [n_outputs]
   Dataset d;
   d.x.resize(n, cells);
-  d.y.resize(n, n_wells);
+  d.y.resize(n, system.n_outputs());
   d.xi.resize(n, k);
   if (opt.store_head) d.head.resize(n, cells);
-  TpfaSolver solver(site);
   const long n_blocks = (n + kBlock - 1) / kBlock;
   std::string error;
   Eigen::setNbThreads(1);  // one GEMM per block and thread; fixed blocks keep results reproducible
 #pragma omp parallel num_threads(opt.threads)
   {
-    auto ws = solver.make_workspace();
+    auto ws = system.make_workspace();
     Eigen::MatrixXd xi_block, fields;  // [k, B], [cells, B] column per realisation
     std::vector<double> head(cells);
 #pragma omp for schedule(dynamic, 1)
@@ -102,10 +100,9 @@ Dataset generate_dataset(const Site& site, const GeneratorModel& model, const Ge
         fields.noalias() = model.kl.modes * xi_block;
         fields.colwise() += model.kl.mean;
         for (long j = 0; j < nb; ++j) {
-          solver.solve(fields.col(j).data(), head.data(), *ws);
+          system.evaluate(fields.col(j).data(), &d.y(r0 + j, 0), head.data(), *ws);
           d.x.row(r0 + j) = fields.col(j).transpose();
           d.xi.row(r0 + j) = xi_block.col(j).transpose();
-          for (Eigen::Index w = 0; w < n_wells; ++w) d.y(r0 + j, w) = head[site.wells[w]];
           if (opt.store_head) d.head.row(r0 + j) = Eigen::Map<Eigen::RowVectorXd>(head.data(), cells);
         }
         if (on_rows) {
@@ -126,7 +123,7 @@ Dataset generate_dataset(const Site& site, const GeneratorModel& model, const Ge
   d.grid_map = compute_grid_map(m);
   d.has_grid_map = true;
   nlohmann::json gen = {
-      {"system", "steady"},
+      {"system", system.options().system},
       {"mesh", site.source},
       {"samples", n},
       {"first", opt.first},
@@ -143,8 +140,14 @@ Dataset generate_dataset(const Site& site, const GeneratorModel& model, const Ge
       {"obs_file", std::filesystem::path(model.obs_file).filename().string()},
       {"obs_set", opt.obs_set},
   };
+  // Outputs of the system: shape of y per sample ([wells] or [wells, times], flattened
+  // row-major) and its times; the settings in full in generator.physics.
+  gen["physics"] = nlohmann::json::parse(system.describe_json());
   d.text_attrs["generator"] = gen.dump();
-  d.text_attrs["system"] = "steady";
+  d.text_attrs["system"] = system.options().system;
+  d.text_attrs["y_shape"] = nlohmann::json(system.y_shape()).dump();
+  d.text_attrs["y_quantity"] = system.y_quantity();
+  if (!system.y_times().empty()) d.text_attrs["y_times"] = nlohmann::json(system.y_times()).dump();
   d.number_attrs["seed"] = static_cast<double>(opt.seed);
   d.number_attrs["sigma"] = model.params.sigma;
   d.number_attrs["length"] = model.params.length;

@@ -1,6 +1,7 @@
 #pragma once
 // Dataset generation (SPEC §4): random log-transmissivity fields from a KL expansion of a
-// Matérn-5/2 process, heads by the TPFA solver, outputs at the wells.
+// Matérn-5/2 process, outputs at the wells from the chosen physical system (issue 12,
+// data/systems.hpp): steady heads (default), transient heads or solute concentrations.
 //
 //   Site site = load_site("hanford");
 //   GenerateOptions opt;  opt.samples = 4000;  opt.seed = 1;
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "ved/data/dataset.hpp"
+#include "ved/data/systems.hpp"
 #include "ved/field/random_field.hpp"
 #include "ved/mesh/mesh.hpp"
 
@@ -32,6 +34,7 @@ struct GenerateOptions {
   double length = 0;
   double mean = 0;              // used only with given sigma/length; 0 = mean of the reference field
   bool store_head = false;      // also keep the full head fields [N, cells]
+  SystemOptions system;         // what y is: steady | transient | transport
 };
 
 struct GeneratorModel {

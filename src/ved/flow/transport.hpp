@@ -56,16 +56,16 @@ struct SoluteSource {
 };
 
 struct TransportOptions {
-  double porosity = 0.2;                // phi [-], effective
-  double thickness = 50;                // b [m] aquifer thickness (pore volume phi b V)
+  double porosity = 0.1;                // phi [-], effective
+  double thickness = 20;                // b [m] saturated thickness (pore volume phi b V)
   double length_unit = 1.0;             // metres per mesh coordinate unit
   double dispersivity_long = 100;       // alpha_L [m]
   double dispersivity_trans = 10;       // alpha_T [m]
   double diffusion = 0;                 // D_m [m^2/d] molecular diffusion (times tortuosity)
-  double total_time = 3650;             // [d]
+  double total_time = 18250;            // [d] 50 years
   int steps = 50;                       // backward Euler steps
   double dt_growth = 1.0;               // ratio of successive step sizes (1 = uniform)
-  int save_every = 1;                   // record every k-th step (steps must be a multiple)
+  int save_every = 5;                   // record every k-th step (steps must be a multiple)
   SourceKind source_kind = SourceKind::kConcentration;
   std::vector<SoluteSource> sources;
   double inflow_concentration = 0;      // of water entering through the boundary

@@ -41,6 +41,7 @@ double erfc_error(int nx, int steps) {
   opt.storativity = 1.0;  // D = T / S = 1 m^2/d
   opt.total_time = t_end;
   opt.steps = steps;
+  opt.dt_growth = 1.0;
   opt.save_every = steps;
   opt.initial_head.assign(nx, 0.0);
   TransientSolver solver(s, opt);
@@ -89,6 +90,7 @@ TEST(Transient, SteadyStartWithoutWellsStaysAtTheSteadySolution) {
   opt.total_time = 100;
   opt.steps = 4;
   opt.dt_growth = 1.5;
+  opt.save_every = 1;
   TransientSolver solver(s, opt);
   TpfaSolver steady(s);
   std::vector<double> h_steady(s.mesh.n_cells), h0(s.mesh.n_cells), h1(s.mesh.n_cells);
@@ -158,6 +160,7 @@ TEST(Transient, TheisDrawdownAroundAPumpingWell) {
   opt.storativity = stor;
   opt.total_time = 0.2;
   opt.steps = 80;
+  opt.dt_growth = 1.0;
   opt.save_every = 20;  // t = 0.05, 0.1, 0.15, 0.2 d
   opt.wells = {{centre, -q}};
   TransientSolver solver(s, opt);
@@ -192,6 +195,7 @@ TEST(Transient, StorageChangeBalancesWellsAndBoundaryFluxes) {
   opt.total_time = 30;
   opt.steps = 12;
   opt.dt_growth = 1.3;
+  opt.save_every = 1;
   opt.wells = {{700, -3000.0, 0, 10}, {900, 1500.0, 5, 25}, {700, -1000.0, 10, 1e9}};
   TransientSolver solver(s, opt);
   const int n = s.mesh.n_cells;
@@ -219,6 +223,8 @@ TEST(Transient, ScheduleRatesAreAveragedOverSteps) {
   TransientOptions opt;
   opt.total_time = 4;
   opt.steps = 4;
+  opt.dt_growth = 1.0;
+  opt.save_every = 1;
   opt.wells = {{5, -100.0, 0.0, 1.5}, {5, -40.0, 1.5, 10.0}};
   TransientSolver solver(s, opt);
   const auto& q = solver.step_sources();

@@ -188,6 +188,7 @@ TEST(Transport, ResultsDoNotDependOnTheWorkspace) {
   TransportOptions opt;
   opt.total_time = 3;
   opt.steps = 6;
+  opt.save_every = 1;
   opt.dispersivity_long = 0.05;
   opt.dispersivity_trans = 0.005;
   opt.sources = {{13, 1.0}};
