@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   ved::app::add_map2grid_command(app);
   ved::app::add_generate_command(app);
   ved::app::add_sweep_command(app);
+  ved::app::add_baseline_command(app);
 
 #ifdef VED_HAVE_TRAIN
   ved::app::add_train_command(app);

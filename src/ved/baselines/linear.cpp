@@ -84,6 +84,31 @@ MatrixRM times(const MatrixRM& a, const Eigen::MatrixXd& b, Eigen::Index cols) {
   return c;
 }
 
+// op(a) op(b) for column-major a and b, op(.) the transpose where t_a / t_b is set.
+Eigen::MatrixXd product(const Eigen::MatrixXd& a, bool t_a, const Eigen::MatrixXd& b, bool t_b) {
+  const int m = to_int(t_a ? a.cols() : a.rows()), k = to_int(t_a ? a.rows() : a.cols());
+  const int n = to_int(t_b ? b.rows() : b.cols());
+  VED_CHECK(k == (t_b ? b.cols() : b.rows()), "linear baseline: inner dimensions " << k << " and "
+                                                  << (t_b ? b.cols() : b.rows()) << " differ");
+  Eigen::MatrixXd c = Eigen::MatrixXd::Zero(m, n);
+  if (m == 0 || n == 0 || k == 0) return c;
+  const int lda = to_int(a.rows()), ldb = to_int(b.rows());
+  const double one = 1, zero = 0;
+  dgemm_(t_a ? "T" : "N", t_b ? "T" : "N", &m, &n, &k, &one, a.data(), &lda, b.data(), &ldb, &zero, c.data(), &m, 1, 1);
+  return c;
+}
+
+// a'a for column-major a [rows, k]: [k, k], both triangles.
+Eigen::MatrixXd gram_cm(const Eigen::MatrixXd& a) {
+  const int k = to_int(a.cols()), rows = to_int(a.rows());
+  Eigen::MatrixXd c = Eigen::MatrixXd::Zero(k, k);
+  if (k == 0 || rows == 0) return c;
+  const double one = 1, zero = 0;
+  dsyrk_("L", "T", &k, &rows, &one, a.data(), &rows, &zero, c.data(), &k, 1, 1);
+  c.triangularView<Eigen::StrictlyUpper>() = c.transpose();
+  return c;
+}
+
 // In place: the lower Cholesky factor of the symmetric positive definite `a`.
 bool cholesky_in_place(Eigen::MatrixXd& a) {
   const int n = to_int(a.rows());
@@ -191,9 +216,10 @@ void check_training_data(const MatrixRM& x, const MatrixRM& y, const char* what)
 Eigen::MatrixXd nested_cholesky(const Eigen::MatrixXd& g) {
   Eigen::MatrixXd l = g;
   if (cholesky_in_place(l)) {
+    // Each leading block's factor is the leading block of the whole factor.
     Eigen::Index r = 0;
     while (r < l.rows() && l(r, r) * l(r, r) > 1e-10 * g(r, r)) ++r;
-    if (r == l.rows()) return l;
+    return r == l.rows() ? l : Eigen::MatrixXd(l.topLeftCorner(r, r));
   }
   // Column by column (left-looking), so that the factor of the leading block survives.
   const Eigen::Index k = g.rows();
@@ -363,9 +389,7 @@ LatentLinearModel fit_cca(const MatrixRM& x, const MatrixRM& y, const LinearFitO
 
   // 4. Decoder inputs without touching x again. A'(C_xx + eps I)A = U'U = I, so
   // Z'Z = N A'C_xx A = N (I - eps A'A); and A'C_xy = U'K L_y' = S V' L_y'.
-  Eigen::MatrixXd g = Eigen::MatrixXd::Identity(kk, kk);
-  g.noalias() -= opt.cca_ridge_x * (model.encoder.transpose() * model.encoder);
-  g *= big_n;
+  Eigen::MatrixXd g = big_n * (Eigen::MatrixXd::Identity(kk, kk) - opt.cca_ridge_x * gram_cm(model.encoder));
   const Eigen::MatrixXd zty = big_n * model.spectrum.asDiagonal() * svd.v.leftCols(kk).transpose() *
                               ly.triangularView<Eigen::Lower>().transpose();
   finish_decoder(model, g, zty);
@@ -398,7 +422,7 @@ LatentLinearModel fit_pca(const MatrixRM& x, const MatrixRM& y, const LinearFitO
   model.chol = s.asDiagonal();
   model.orth = model.encoder * s.cwiseInverse().asDiagonal();
   const Eigen::MatrixXd xty = cross(xs, ys);  // [n, m]
-  model.coef = s.cwiseInverse().asDiagonal() * (model.encoder.transpose() * xty);
+  model.coef = s.cwiseInverse().asDiagonal() * product(model.encoder, true, xty, false);
   return model;
 }
 
@@ -438,7 +462,7 @@ RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val
   Spectrum sp = spectrum_of(xs);
   const Eigen::Index k = sp.s2.size();
   VED_CHECK(k >= 1, "fit_ridge: x is constant on the " << x.rows() << " training rows; nothing to regress on");
-  const Eigen::MatrixXd q = sp.v.transpose() * cross(xs, ys);  // [k, m]
+  const Eigen::MatrixXd q = product(sp.v, true, cross(xs, ys), false);  // [k, m]
   auto shrink = [&](double alpha) { return (sp.s2.array() + alpha).inverse().matrix().eval(); };
 
   if (opt.alpha >= 0) {
@@ -455,7 +479,7 @@ RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val
       const MatrixRM yv = standardise(y_val, model.y_mean, model.y_scale);
       const MatrixRM p = times(xv, sp.v, k);             // [N_v, k]
       const Eigen::MatrixXd pty = cross(p, yv);          // [k, m]
-      const Eigen::MatrixXd qqt = q * q.transpose();     // [k, k]
+      const Eigen::MatrixXd qqt = product(q, false, q, true);  // [k, k]
       const Eigen::MatrixXd quad = gram(p).cwiseProduct(qqt);
       const Eigen::VectorXd lin = pty.cwiseProduct(q).rowwise().sum();
       const double yy = yv.squaredNorm(), count = static_cast<double>(yv.size());
@@ -487,7 +511,7 @@ RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val
     const auto [lo, hi] = std::minmax_element(model.alphas.begin(), model.alphas.end());
     model.alpha_at_grid_edge = model.alphas.size() > 1 && (model.alpha == *lo || model.alpha == *hi);
   }
-  model.weights = sp.v * (shrink(model.alpha).asDiagonal() * q);
+  model.weights = product(sp.v, false, shrink(model.alpha).asDiagonal() * q, false);
   return model;
 }
 

@@ -1,0 +1,314 @@
+// ved baseline: linear baselines (SPEC §5) fitted in closed form and scored with the same
+// metrics as `ved eval`.
+//
+//   ved baseline --method cca --latent 1,2,5,10,50,147,300 --data train.h5 --test test.h5 --json
+//   ved baseline --method pca --latent 1:300 --data all.h5 --test-fraction 0.2 --seed 1
+//   ved baseline --method ridge --data train.h5 --test test.h5 --json
+//
+// Rows: with --test, every row of --data (after --rows) trains and every row of --test is
+// scored; otherwise --data is split by the trainer's seeded split (same fractions and seed
+// as `ved train` give the same rows). CCA and PCA fit on the training rows; ridge also
+// picks alpha on the validation rows (by GCV on the training rows when there are none).
+//
+// Output: with --json, one JSON object per line (JSON Lines), one line per latent size in
+// ascending order (ridge: one line, "latent": null); otherwise a table.
+#include <CLI/CLI.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "ved/baselines/linear.hpp"
+#include "ved/data/dataset.hpp"
+#include "ved/data/split.hpp"
+#include "ved/metrics/reconstruction.hpp"
+#include "ved/util/error.hpp"
+
+namespace ved::app {
+namespace {
+
+struct BaselineCli {
+  std::string method = "cca";       // cca | pca | ridge
+  std::string latent = "50";        // sizes r: "50", "1,2,5,50", "1:300", "1:10,50,147"
+  std::string data;                 // dataset file (HDF5)
+  std::string test;                 // separate test file: all its rows are scored
+  std::string rows;                 // "A:B" rows of --data to use ("" = all)
+  double val_fraction = 0.1;        // without --test: share of rows for validation (ridge alpha)
+  double test_fraction = 0.2;       // without --test: share of rows scored
+  uint64_t seed = 1;                // the split's seed
+  double cca_ridge_x = 1e-4;        // CCA: added to x's correlation matrix
+  double cca_ridge_y = 1e-4;        // CCA: added to y's correlation matrix
+  double alpha = -1;                // ridge: fixed alpha (< 0: select from the grid)
+  std::string alphas;               // ridge: comma list of alphas ("" = N * 10^(-6..3))
+  int threads = 1;                  // BLAS threads
+  bool json = false;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int64_t parse_integer(const std::string& s, const std::string& option, const std::string& spec) {
+  size_t used = 0;
+  int64_t v = 0;
+  try {
+    v = std::stoll(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  VED_CHECK(!s.empty() && used == s.size(), option << " '" << spec << "': '" << s << "' is not an integer");
+  return v;
+}
+
+// "A:B" as `ved train --rows`: half-open, negative counts from the end, empty ends default.
+void parse_rows(const std::string& spec, int64_t n_rows, int64_t& begin, int64_t& end) {
+  begin = 0;
+  end = n_rows;
+  if (spec.empty()) return;
+  const size_t colon = spec.find(':');
+  VED_CHECK(colon != std::string::npos && spec.find(':', colon + 1) == std::string::npos,
+            "--rows '" << spec << "' is not of the form A:B (e.g. 0:3000, 3000:, :-1000)");
+  auto bound = [&](const std::string& s, int64_t dflt) {
+    if (s.empty()) return dflt;
+    const int64_t v = parse_integer(s, "--rows", spec);
+    return v < 0 ? v + n_rows : v;
+  };
+  begin = bound(spec.substr(0, colon), 0);
+  end = bound(spec.substr(colon + 1), n_rows);
+  VED_CHECK(begin >= 0 && begin < end && end <= n_rows,
+            "--rows '" << spec << "' selects [" << begin << ", " << end << ") but the file has " << n_rows << " rows");
+}
+
+// "1,2,5" and ranges "1:300" (inclusive), sorted and without duplicates.
+std::vector<Eigen::Index> parse_latents(const std::string& spec) {
+  std::vector<Eigen::Index> out;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', start), spec.size());
+    const std::string item = spec.substr(start, comma - start);
+    const size_t colon = item.find(':');
+    if (colon == std::string::npos) {
+      out.push_back(parse_integer(item, "--latent", spec));
+    } else {
+      const int64_t lo = parse_integer(item.substr(0, colon), "--latent", spec);
+      const int64_t hi = parse_integer(item.substr(colon + 1), "--latent", spec);
+      VED_CHECK(lo <= hi, "--latent '" << spec << "': range " << item << " is empty");
+      for (int64_t r = lo; r <= hi; ++r) out.push_back(r);
+    }
+    start = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  VED_CHECK(!out.empty() && out.front() >= 1, "--latent '" << spec << "': sizes must be >= 1");
+  return out;
+}
+
+std::vector<double> parse_alphas(const std::string& spec) {
+  std::vector<double> out;
+  if (spec.empty()) return out;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', start), spec.size());
+    const std::string item = spec.substr(start, comma - start);
+    size_t used = 0;
+    double v = -1;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    VED_CHECK(!item.empty() && used == item.size() && v >= 0,
+              "--alphas '" << spec << "': '" << item << "' is not a number >= 0");
+    out.push_back(v);
+    start = comma + 1;
+  }
+  return out;
+}
+
+struct Rows {
+  MatrixRM x_train, y_train, x_val, y_val, x_test, y_test;
+  std::string description;  // for the table header
+};
+
+Rows load_split(const BaselineCli& o) {
+  Dataset d = read_dataset(o.data);
+  int64_t begin = 0, end = 0;
+  parse_rows(o.rows, d.n_samples(), begin, end);
+  const Eigen::Index n_rows = end - begin;
+  Rows r;
+  if (!o.test.empty()) {
+    Dataset t = read_dataset(o.test);
+    VED_CHECK(t.x.cols() == d.x.cols() && t.y.cols() == d.y.cols(),
+              o.test << " maps " << t.x.cols() << " inputs to " << t.y.cols() << " outputs but " << o.data << " maps "
+                     << d.x.cols() << " to " << d.y.cols() << "; are they the same kind of data?");
+    r.x_train = d.x.middleRows(begin, n_rows);
+    r.y_train = d.y.middleRows(begin, n_rows);
+    r.x_val.resize(0, d.x.cols());
+    r.y_val.resize(0, d.y.cols());
+    r.x_test = std::move(t.x);
+    r.y_test = std::move(t.y);
+    r.description = std::to_string(n_rows) + " training rows of " + o.data + ", " +
+                    std::to_string(r.x_test.rows()) + " test rows of " + o.test;
+    return r;
+  }
+  const DataSplit s = split_rows(n_rows, o.val_fraction, o.test_fraction, o.seed);
+  VED_CHECK(!s.test.empty(), "no test rows: give --test FILE.h5, or a --test-fraction above " << o.test_fraction
+                                                                                            << " for " << n_rows
+                                                                                            << " rows");
+  auto take = [&](const MatrixRM& a, const std::vector<int64_t>& idx) {
+    MatrixRM out(static_cast<Eigen::Index>(idx.size()), a.cols());
+    for (size_t i = 0; i < idx.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = a.row(begin + idx[i]);
+    return out;
+  };
+  r.x_train = take(d.x, s.train);
+  r.y_train = take(d.y, s.train);
+  r.x_val = take(d.x, s.val);
+  r.y_val = take(d.y, s.val);
+  r.x_test = take(d.x, s.test);
+  r.y_test = take(d.y, s.test);
+  r.description = o.data + " split " + std::to_string(s.train.size()) + " / " + std::to_string(s.val.size()) + " / " +
+                  std::to_string(s.test.size()) + " (train / val / test, seed " + std::to_string(o.seed) + ")";
+  return r;
+}
+
+nlohmann::json base_record(const BaselineCli& o, const Rows& r, const ReconstructionMetrics& m) {
+  return {{"method", o.method},
+          {"rel_l2", m.rel_l2},
+          {"rel_l2_fluct", m.rel_l2_fluct},
+          {"r2", m.r2},
+          {"rmse", m.rmse},
+          {"n_train", r.x_train.rows()},
+          {"n_val", r.x_val.rows()},
+          {"n_test", r.x_test.rows()},
+          {"data", o.data},
+          {"test", o.test}};
+}
+
+void run_baseline(const BaselineCli& o) {
+  VED_CHECK(o.method == "cca" || o.method == "pca" || o.method == "ridge",
+            "--method '" << o.method << "' is not one of: cca, pca, ridge");
+  VED_CHECK(!o.data.empty(), "give --data FILE.h5");
+  VED_CHECK(o.threads >= 1, "--threads " << o.threads << ": must be at least 1");
+  const Rows r = load_split(o);
+
+  if (o.method == "ridge") {
+    RidgeOptions opt;
+    opt.alpha = o.alpha;
+    opt.alphas = parse_alphas(o.alphas);
+    opt.threads = o.threads;
+    const auto t0 = std::chrono::steady_clock::now();
+    const RidgeModel model = fit_ridge(r.x_train, r.y_train, r.x_val, r.y_val, opt);
+    const double fit_s = seconds_since(t0);
+    const auto t1 = std::chrono::steady_clock::now();
+    const ReconstructionMetrics m = reconstruction_metrics(r.y_test, model.predict(r.x_test), model.y_mean);
+    const double predict_s = seconds_since(t1);
+    if (model.alpha_at_grid_edge)
+      std::fprintf(stderr, "warning: ridge alpha %.4g is at the edge of the grid [%.4g, %.4g]; widen --alphas\n",
+                   model.alpha, *std::min_element(model.alphas.begin(), model.alphas.end()),
+                   *std::max_element(model.alphas.begin(), model.alphas.end()));
+    if (o.json) {
+      nlohmann::json j = base_record(o, r, m);
+      j["latent"] = nullptr;
+      j["alpha"] = model.alpha;
+      j["alpha_selection"] = model.selection;
+      j["alpha_at_grid_edge"] = model.alpha_at_grid_edge;
+      j["fit_seconds"] = fit_s;
+      j["predict_seconds"] = predict_s;
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("ridge on %s\n", r.description.c_str());
+      std::printf("alpha %.6g (%s), fit %.3f s\n", model.alpha, model.selection.c_str(), fit_s);
+      std::printf("test: rel_l2 %.6f  rel_l2_fluct %.6f  r2 %.6f  rmse %.6g\n", m.rel_l2, m.rel_l2_fluct, m.r2,
+                  m.rmse);
+    }
+    return;
+  }
+
+  const std::vector<Eigen::Index> latents = parse_latents(o.latent);
+  LinearFitOptions opt;
+  opt.cca_ridge_x = o.cca_ridge_x;
+  opt.cca_ridge_y = o.cca_ridge_y;
+  opt.max_latent = latents.back();
+  opt.threads = o.threads;
+  const auto t0 = std::chrono::steady_clock::now();
+  const LatentLinearModel model = o.method == "cca" ? fit_cca(r.x_train, r.y_train, opt) : fit_pca(r.x_train, r.y_train, opt);
+  const double fit_s = seconds_since(t0);
+  VED_CHECK(latents.back() <= model.max_latent(),
+            "--latent " << latents.back() << ": " << o.method << " has " << model.max_latent()
+                        << " usable directions on these " << r.x_train.rows() << " training rows ("
+                        << (o.method == "cca" ? "at most min(n, m)" : "the rank of the standardised x")
+                        << "); use latent sizes up to " << model.max_latent());
+
+  if (!o.json) {
+    std::printf("%s on %s\n", o.method.c_str(), r.description.c_str());
+    std::printf("fit %.3f s (n = %ld inputs, m = %ld outputs)\n", fit_s, static_cast<long>(r.x_train.cols()),
+                static_cast<long>(r.y_train.cols()));
+    std::printf("%7s %12s %13s %10s %12s %12s\n", "latent", "rel_l2", "rel_l2_fluct", "r2", "rmse",
+                o.method == "cca" ? "canon_corr" : "cum_var");
+  }
+  auto t_step = std::chrono::steady_clock::now();
+  model.predict_sweep(r.x_test, latents, [&](Eigen::Index latent, const MatrixRM& y_hat) {
+    const ReconstructionMetrics m = reconstruction_metrics(r.y_test, y_hat, model.y_mean);
+    const double predict_s = seconds_since(t_step);
+    // CCA: the r-th canonical correlation; PCA: the share of x's variance the first r keep.
+    const double spectrum = o.method == "cca" ? model.spectrum[latent - 1] : model.spectrum.head(latent).sum();
+    if (o.json) {
+      nlohmann::json j = base_record(o, r, m);
+      j["latent"] = latent;
+      j[o.method == "cca" ? "canonical_correlation" : "explained_variance"] = spectrum;
+      if (o.method == "cca") {
+        j["cca_ridge_x"] = o.cca_ridge_x;
+        j["cca_ridge_y"] = o.cca_ridge_y;
+      }
+      j["fit_seconds"] = fit_s;
+      j["predict_seconds"] = predict_s;
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("%7ld %12.6f %13.6f %10.6f %12.6g %12.6f\n", static_cast<long>(latent), m.rel_l2, m.rel_l2_fluct,
+                  m.r2, m.rmse, spectrum);
+    }
+    t_step = std::chrono::steady_clock::now();
+  });
+}
+
+}  // namespace
+
+void add_baseline_command(CLI::App& app) {
+  auto o = std::make_shared<BaselineCli>();
+  o->threads = default_threads();
+  CLI::App* cmd = app.add_subcommand(
+      "baseline", "Fit a linear baseline in closed form (CCA or PCA encoder + least-squares decoder, or ridge "
+                  "regression) and print test metrics; with --json one JSON object per line and latent size");
+  cmd->add_option("--method", o->method, "cca, pca or ridge")->check(CLI::IsMember({"cca", "pca", "ridge"}));
+  cmd->add_option("--latent", o->latent,
+                  "Latent sizes r: a list and/or inclusive ranges, e.g. 1,2,5,50 or 1:300 (cca, pca; one fit "
+                  "serves all; ridge is full rank and ignores it)");
+  cmd->add_option("--data", o->data, "Dataset (HDF5) to fit on (and to split, without --test)")->required();
+  cmd->add_option("--test", o->test, "Separate test dataset: train on every row of --data, score every row of this");
+  cmd->add_option("--rows", o->rows, "Rows of --data to use, A:B (e.g. 0:3000); empty = all");
+  cmd->add_option("--val-fraction", o->val_fraction,
+                  "Without --test: share of rows for validation (ridge's alpha), as `ved train`");
+  cmd->add_option("--test-fraction", o->test_fraction,
+                  "Without --test: share of rows scored (use the same value and --seed as `ved train` to score "
+                  "the same rows)");
+  cmd->add_option("--seed", o->seed, "Seed of the train/validation/test split");
+  cmd->add_option("--cca-ridge-x", o->cca_ridge_x,
+                  "CCA: ridge added to the correlation matrix of standardised x before whitening (> 0 when x is "
+                  "rank deficient)");
+  cmd->add_option("--cca-ridge-y", o->cca_ridge_y, "CCA: ridge added to the correlation matrix of standardised y");
+  cmd->add_option("--alpha", o->alpha,
+                  "Ridge: fixed alpha on standardised data (sklearn's convention); < 0 selects it on the "
+                  "validation rows, or by GCV without them");
+  cmd->add_option("--alphas", o->alphas, "Ridge: comma list of alphas to select from (empty: N * 10^t, t = -6..3)");
+  cmd->add_option("--threads", o->threads, "BLAS threads");
+  cmd->add_flag("--json", o->json, "One JSON object per line (JSON Lines), one per latent size");
+  cmd->callback([o] { run_baseline(*o); });
+}
+
+}  // namespace ved::app

@@ -1,0 +1,158 @@
+// `ved baseline` as a user runs it: JSON Lines output, the split and separate-test-file
+// conventions, agreement with the library, ridge's alpha selection, config files, errors.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "integration/cli_harness.hpp"
+#include "ved/baselines/linear.hpp"
+#include "ved/data/dataset.hpp"
+#include "ved/data/split.hpp"
+#include "ved/metrics/reconstruction.hpp"
+#include "ved/util/rng.hpp"
+
+namespace ved {
+namespace {
+
+using test::run_ved;
+
+// 200 training rows (+ 50 in a separate test file): y linear in x plus noise, n = 12, m = 5.
+struct Files {
+  std::string dir, train, test;
+  Dataset d, t;
+};
+
+const Files& files() {
+  static const Files f = [] {
+    Files out;
+    out.dir = test::temp_dir("baseline_cli");
+    NormalStream rng(99, 0);
+    MatrixRM x(250, 12), w(12, 5), y(250, 5);
+    for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = rng.normal();
+    for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = rng.normal();
+    y = x * w;
+    for (Eigen::Index i = 0; i < y.size(); ++i) y.data()[i] += 0.5 * rng.normal() + 10.0;
+    out.d.x = x.topRows(200);
+    out.d.y = y.topRows(200);
+    out.t.x = x.bottomRows(50);
+    out.t.y = y.bottomRows(50);
+    out.train = out.dir + "/train.h5";
+    out.test = out.dir + "/test.h5";
+    write_dataset(out.train, out.d);
+    write_dataset(out.test, out.t);
+    return out;
+  }();
+  return f;
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+MatrixRM take(const MatrixRM& a, const std::vector<int64_t>& rows) {
+  MatrixRM out(static_cast<Eigen::Index>(rows.size()), a.cols());
+  for (size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = a.row(rows[i]);
+  return out;
+}
+
+TEST(BaselineCli, CcaWithTestFileMatchesTheLibrary) {
+  const Files& f = files();
+  test::RunResult r = run_ved("baseline --method cca --latent 4,1,2:3 --data " + f.train + " --test " + f.test + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  LatentLinearModel cca = fit_cca(f.d.x, f.d.y);
+  for (int i = 0; i < 4; ++i) {
+    const nlohmann::json& j = lines[static_cast<size_t>(i)];
+    EXPECT_EQ(j["method"], "cca");
+    EXPECT_EQ(j["latent"], i + 1);  // ascending
+    EXPECT_EQ(j["n_train"], 200);
+    EXPECT_EQ(j["n_test"], 50);
+    const ReconstructionMetrics m = reconstruction_metrics(f.t.y, cca.predict(f.t.x, i + 1), cca.y_mean);
+    EXPECT_NEAR(j["rel_l2_fluct"].get<double>(), m.rel_l2_fluct, 1e-12);
+    EXPECT_NEAR(j["rel_l2"].get<double>(), m.rel_l2, 1e-12);
+    EXPECT_NEAR(j["r2"].get<double>(), m.r2, 1e-12);
+    EXPECT_NEAR(j["canonical_correlation"].get<double>(), cca.spectrum[i], 1e-12);
+    EXPECT_GE(j["fit_seconds"].get<double>(), 0.0);
+  }
+}
+
+TEST(BaselineCli, SplitUsesTheSharedSeededSplit) {
+  const Files& f = files();
+  test::RunResult r = run_ved("baseline --method pca --latent 3 --data " + f.train +
+                              " --rows 0:150 --val-fraction 0.2 --test-fraction 0.2 --seed 5 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["n_train"], 90);
+  EXPECT_EQ(lines[0]["n_val"], 30);
+  EXPECT_EQ(lines[0]["n_test"], 30);
+  const DataSplit s = split_rows(150, 0.2, 0.2, 5);
+  LatentLinearModel pca = fit_pca(take(f.d.x, s.train), take(f.d.y, s.train));
+  const ReconstructionMetrics m =
+      reconstruction_metrics(take(f.d.y, s.test), pca.predict(take(f.d.x, s.test), 3), pca.y_mean);
+  EXPECT_NEAR(lines[0]["rel_l2_fluct"].get<double>(), m.rel_l2_fluct, 1e-12);
+}
+
+TEST(BaselineCli, RidgeSelectsAlphaOnValidationOrByGcv) {
+  const Files& f = files();
+  test::RunResult split = run_ved("baseline --method ridge --data " + f.train + " --json");
+  ASSERT_EQ(split.code, 0) << split.err;
+  const std::vector<nlohmann::json> a = json_lines(split.out);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_TRUE(a[0]["latent"].is_null());
+  EXPECT_EQ(a[0]["alpha_selection"], "validation");
+  test::RunResult file = run_ved("baseline --method ridge --data " + f.train + " --test " + f.test + " --json");
+  ASSERT_EQ(file.code, 0) << file.err;
+  const std::vector<nlohmann::json> b = json_lines(file.out);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0]["alpha_selection"], "gcv");
+  test::RunResult fixed =
+      run_ved("baseline --method ridge --alpha 3.5 --data " + f.train + " --test " + f.test + " --json");
+  ASSERT_EQ(fixed.code, 0) << fixed.err;
+  EXPECT_EQ(json_lines(fixed.out)[0]["alpha"], 3.5);
+}
+
+TEST(BaselineCli, ConfigFileAndTable) {
+  const Files& f = files();
+  const std::string config = f.dir + "/baseline.toml";
+  std::ofstream(config) << "method = \"pca\"\nlatent = \"1:3\"\nseed = 2\n";
+  test::RunResult r = run_ved("baseline --config " + config + " --data " + f.train);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("pca on " + f.train + " split 140 / 20 / 40 (train / val / test, seed 2)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("rel_l2_fluct"), std::string::npos);
+}
+
+TEST(BaselineCli, ErrorsSayWhatToDo) {
+  const Files& f = files();
+  test::RunResult too_big = run_ved("baseline --method cca --latent 6 --data " + f.train + " --test " + f.test);
+  EXPECT_EQ(too_big.code, 1);
+  EXPECT_NE(too_big.err.find("error: --latent 6: cca has 5 usable directions"), std::string::npos) << too_big.err;
+  EXPECT_NE(too_big.err.find("use latent sizes up to 5"), std::string::npos) << too_big.err;
+  test::RunResult bad_list = run_ved("baseline --latent 2,x --data " + f.train);
+  EXPECT_EQ(bad_list.code, 1);
+  EXPECT_NE(bad_list.err.find("--latent '2,x': 'x' is not an integer"), std::string::npos) << bad_list.err;
+  test::RunResult no_test = run_ved("baseline --test-fraction 0 --data " + f.train);
+  EXPECT_EQ(no_test.code, 1);
+  EXPECT_NE(no_test.err.find("no test rows: give --test FILE.h5"), std::string::npos) << no_test.err;
+  test::RunResult bad_rows = run_ved("baseline --rows 0:999 --data " + f.train);
+  EXPECT_EQ(bad_rows.code, 1);
+  EXPECT_NE(bad_rows.err.find("--rows '0:999' selects [0, 999) but the file has 200 rows"), std::string::npos)
+      << bad_rows.err;
+  test::RunResult bad_method = run_ved("baseline --method lda --data " + f.train);
+  EXPECT_NE(bad_method.code, 0);
+}
+
+}  // namespace
+}  // namespace ved
