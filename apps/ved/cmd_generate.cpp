@@ -26,6 +26,7 @@ struct GenerateCli {
   double time = 0;
   int steps = 0;
   double dt_growth = 0;
+  int dt_growth_every = 0;
   int save_every = 0;
   std::string storativity;  // number, or FILE.npy / FILE.h5:/path with [cells]
   std::vector<std::string> pump, source;
@@ -41,6 +42,7 @@ void apply_system_cli(GenerateCli& o, const Site& site) {
     if (o.time != 0) t.total_time = o.time;
     if (o.steps != 0) t.steps = o.steps;
     if (o.dt_growth != 0) t.dt_growth = o.dt_growth;
+    if (o.dt_growth_every != 0) t.dt_growth_every = o.dt_growth_every;
     if (o.save_every != 0) t.save_every = o.save_every;
   };
   if (transient) shared(sys.transient);
@@ -65,10 +67,10 @@ void apply_system_cli(GenerateCli& o, const Site& site) {
   VED_CHECK(o.inflow_condition == "flux" || o.inflow_condition == "fixed",
             "--inflow-condition '" << o.inflow_condition << "': expected flux or fixed");
   sys.transport.inflow_condition = o.inflow_condition == "fixed" ? InflowCondition::kFixed : InflowCondition::kFlux;
-  bool physics_given = o.time != 0 || o.steps != 0 || o.dt_growth != 0 || o.save_every != 0;
+  bool physics_given = o.time != 0 || o.steps != 0 || o.dt_growth != 0 || o.dt_growth_every != 0 || o.save_every != 0;
   VED_CHECK(sys.system != "steady" || (!physics_given && o.pump.empty() && o.source.empty() && o.storativity.empty()),
-            "--time, --steps, --dt-growth, --save-every, --pump, --source and --storativity need --system transient "
-            "or transport");
+            "--time, --steps, --dt-growth, --dt-growth-every, --save-every, --pump, --source and --storativity need "
+            "--system transient or transport");
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -132,6 +134,7 @@ void add_generate_command(CLI::App& app) {
                                                  "transient heads under pumping, or solute breakthrough");
   cmd->add_option("--samples", o->gen.samples, "Number of realisations N");
   cmd->add_option("--seed", o->gen.seed, "Random seed (realisation i uses the stream (seed, i))");
+  cmd->add_option("--first", o->gen.first, "Index of the first realisation (e.g. a test set: --first 3000 continues a 3000-sample training set)");
   cmd->add_option("--threads", o->gen.threads, "Worker threads (the result does not depend on it)");
   cmd->add_flag("--conditional", o->gen.conditional, "Condition the fields on the observations (kriging)");
   cmd->add_option("--modes", o->gen.modes, "Karhunen-Loeve modes kept");
@@ -150,8 +153,10 @@ void add_generate_command(CLI::App& app) {
                                                     "else 1)");
   cmd->add_option("--time", o->time, "Simulated time [d] (0 = default: transient 30, transport 18250)");
   cmd->add_option("--steps", o->steps, "Time steps (0 = default: transient 20, transport 50)");
-  cmd->add_option("--dt-growth", o->dt_growth, "Ratio of successive step sizes, 1 = uniform (0 = default: transient "
-                                               "1.25, transport 1)");
+  cmd->add_option("--dt-growth", o->dt_growth, "Step size ratio between groups of steps, 1 = uniform (0 = default: "
+                                               "transient 2, transport 1)");
+  cmd->add_option("--dt-growth-every", o->dt_growth_every, "Steps per group of equal size: one factorisation each "
+                                                           "(0 = default: transient 4, transport 1)");
   cmd->add_option("--save-every", o->save_every, "Record y every k-th step; must divide --steps (0 = default: "
                                                  "transient 2, transport 5)");
   cmd->add_option("--storativity", o->storativity, "Transient: storativity S, a number (default 1e-4) or "

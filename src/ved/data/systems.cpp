@@ -175,6 +175,7 @@ std::string SystemModel::describe_json() const {
     j["total_time"] = t.total_time;
     j["steps"] = t.steps;
     j["dt_growth"] = t.dt_growth;
+    j["dt_growth_every"] = t.dt_growth_every;
     j["save_every"] = t.save_every;
     j["pumping"] = wells;
     j["initial_head"] = "steady state without wells";
@@ -194,6 +195,7 @@ std::string SystemModel::describe_json() const {
     j["total_time"] = t.total_time;
     j["steps"] = t.steps;
     j["dt_growth"] = t.dt_growth;
+    j["dt_growth_every"] = t.dt_growth_every;
     j["save_every"] = t.save_every;
     j["source_kind"] = t.source_kind == SourceKind::kConcentration ? "concentration" : "mass";
     j["sources"] = src;

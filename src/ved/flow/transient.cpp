@@ -13,23 +13,24 @@ std::vector<double> TimeGrid::saved_times() const {
   return t;
 }
 
-TimeGrid make_time_grid(double total_time, int steps, double growth, int save_every, const std::string& what) {
+TimeGrid make_time_grid(double total_time, int steps, double growth, int growth_every, int save_every,
+                        const std::string& what) {
   VED_CHECK(std::isfinite(total_time) && total_time > 0,
             what << ": total time " << total_time << " must be positive and finite [d]");
   VED_CHECK(steps >= 1 && steps <= 1000000, what << ": steps " << steps << " out of range [1, 1000000]");
   VED_CHECK(std::isfinite(growth) && growth >= 0.5 && growth <= 2.0,
             what << ": step growth " << growth << " out of range [0.5, 2] (1 = uniform steps)");
+  VED_CHECK(growth_every >= 1 && growth_every <= steps,
+            what << ": steps per step size " << growth_every << " out of range [1, " << steps << "]");
   VED_CHECK(save_every >= 1 && steps % save_every == 0,
             what << ": save every " << save_every << " steps must divide the " << steps << " steps");
   TimeGrid g;
   g.dt.resize(steps);
-  if (growth == 1.0) {
-    std::fill(g.dt.begin(), g.dt.end(), total_time / steps);
-  } else {
-    // dt_0 (1 + r + ... + r^{n-1}) = total
-    double dt0 = total_time * (growth - 1) / (std::pow(growth, steps) - 1);
-    for (int k = 0; k < steps; ++k) g.dt[k] = dt0 * std::pow(growth, k);
-  }
+  // dt_k = dt_0 growth^(k / growth_every) (integer division), summing to total_time.
+  double sum = 0;
+  for (int k = 0; k < steps; ++k) sum += std::pow(growth, k / growth_every);
+  const double dt0 = total_time / sum;
+  for (int k = 0; k < steps; ++k) g.dt[k] = dt0 * std::pow(growth, k / growth_every);
   g.t_end.resize(steps);
   double t = 0;
   for (int k = 0; k < steps; ++k) g.t_end[k] = (t += g.dt[k]);
@@ -60,7 +61,7 @@ void delete_workspace(TransientSolver::Workspace* ws) { delete ws; }
 }  // namespace
 
 TransientSolver::TransientSolver(const Site& site, const TransientOptions& opt)
-    : steady_(site), opt_(opt), grid_(make_time_grid(opt.total_time, opt.steps, opt.dt_growth, opt.save_every,
+    : steady_(site), opt_(opt), grid_(make_time_grid(opt.total_time, opt.steps, opt.dt_growth, opt.dt_growth_every, opt.save_every,
                                                      "transient")) {
   const Mesh& m = site.mesh;
   const int n = m.n_cells;

@@ -9,7 +9,7 @@
 // distinct step size (one in all with uniform steps) plus one for the initial steady state.
 //
 //   TransientOptions opt;
-//   opt.total_time = 30;  opt.steps = 20;  opt.dt_growth = 1.25;
+//   opt.total_time = 30;  opt.steps = 20;  opt.dt_growth = 2;  opt.dt_growth_every = 4;
 //   opt.wells = {{/*cell=*/512, /*rate=*/-2000}};       // pumping 2000 m^3/d from t = 0
 //   TransientSolver solver(site, opt);
 //   auto ws = solver.make_workspace();                   // one per thread
@@ -26,8 +26,10 @@
 
 namespace ved {
 
-// Step sizes of a run: `steps` steps over `total_time`, each `growth` times the previous
-// (1 = uniform), and the steps after which the state is recorded (every `save_every`-th).
+// Step sizes of a run: `steps` steps over `total_time`, the size multiplied by `growth`
+// after every `growth_every` steps (growth 1 = uniform), and the steps after which the
+// state is recorded (every `save_every`-th). Steps of equal size share one factorisation,
+// so growth_every > 1 trades time resolution for fewer factorisations.
 struct TimeGrid {
   std::vector<double> dt;     // [steps] step sizes
   std::vector<double> t_end;  // [steps] time at the end of each step
@@ -37,7 +39,8 @@ struct TimeGrid {
   std::vector<double> saved_times() const;
 };
 // `what` prefixes error messages (e.g. "transient").
-TimeGrid make_time_grid(double total_time, int steps, double growth, int save_every, const std::string& what);
+TimeGrid make_time_grid(double total_time, int steps, double growth, int growth_every, int save_every,
+                        const std::string& what);
 
 // Length of the overlap of [a0, a1) and [b0, b1).
 double interval_overlap(double a0, double a1, double b0, double b1);
@@ -57,7 +60,8 @@ struct TransientOptions {
   double length_unit = 1.0;               // metres per mesh coordinate unit
   double total_time = 30;                 // [d] (Hanford: drawdown near steady after ~25 d)
   int steps = 20;                         // implicit Euler steps
-  double dt_growth = 1.25;                // ratio of successive step sizes (1 = uniform)
+  double dt_growth = 2.0;                 // step size ratio between groups of steps (1 = uniform)
+  int dt_growth_every = 4;                // steps per group (5 sizes: 0.24, 0.48, ... 3.9 d)
   int save_every = 2;                     // record every k-th step (steps must be a multiple)
   std::vector<WellRate> wells;            // sources and sinks
   std::vector<double> initial_head;       // [cells] h(0); empty = steady state without wells

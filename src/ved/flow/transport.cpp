@@ -1,7 +1,8 @@
 #include "ved/flow/transport.hpp"
 
+#include <klu.h>
+
 #include <Eigen/SparseCore>
-#include <Eigen/SparseLU>
 #include <algorithm>
 #include <cmath>
 
@@ -19,14 +20,22 @@ struct TransportSolver::Pattern {
 struct TransportSolver::Workspace {
   std::unique_ptr<TpfaSolver::Workspace, void (*)(TpfaSolver::Workspace*)> tpfa{nullptr, nullptr};
   SparseMatrix a;
-  Eigen::SparseLU<SparseMatrix, Eigen::COLAMDOrdering<int>> lu;
-  bool analysed = false;
+  // KLU (SuiteSparse): ordering analysed once per workspace, a fresh numeric factorisation
+  // with partial pivoting per matrix (no refactor with stale pivots: results must not
+  // depend on which fields a thread saw before).
+  klu_common common;
+  klu_symbolic* symbolic = nullptr;
+  klu_numeric* numeric = nullptr;
   std::vector<double> head;        // [cells] steady heads
   std::vector<double> disp;        // [faces] dispersive conductance phi b D_f g_f [m^3/d]
   std::vector<double> bc_rhs;      // [cells] inflow through the boundary [mass/d]
   Eigen::VectorXd c, c_old, rhs;   // [cells]
   std::vector<double> vx, vy;      // [cells] pore velocity [m/d]
   std::vector<double> net_out;     // [cells] budget scratch
+  ~Workspace() {
+    if (numeric) klu_free_numeric(&numeric, &common);
+    if (symbolic) klu_free_symbolic(&symbolic, &common);
+  }
 };
 
 namespace {
@@ -34,7 +43,7 @@ void delete_workspace(TransportSolver::Workspace* ws) { delete ws; }
 }  // namespace
 
 TransportSolver::TransportSolver(const Site& site, const TransportOptions& opt)
-    : flow_(site), opt_(opt), grid_(make_time_grid(opt.total_time, opt.steps, opt.dt_growth, opt.save_every,
+    : flow_(site), opt_(opt), grid_(make_time_grid(opt.total_time, opt.steps, opt.dt_growth, opt.dt_growth_every, opt.save_every,
                                                    "transport")) {
   const Mesh& m = site.mesh;
   const int n = n_cells_ = m.n_cells;
@@ -160,6 +169,10 @@ TransportSolver::make_workspace() const {
   std::unique_ptr<Workspace, void (*)(Workspace*)> ws(new Workspace, delete_workspace);
   ws->tpfa = flow_.make_workspace();
   ws->a = pattern_->a;
+  klu_defaults(&ws->common);
+  ws->symbolic = klu_analyze(n_cells_, ws->a.outerIndexPtr(), ws->a.innerIndexPtr(), &ws->common);
+  VED_CHECK(ws->symbolic, "transport: KLU analysis of the " << n_cells_ << "x" << n_cells_
+                                                           << " pattern failed (status " << ws->common.status << ")");
   const int n = n_cells_;
   ws->head.resize(n);
   ws->disp.resize(face_c1_.size());
@@ -208,13 +221,12 @@ void TransportSolver::assemble(const double* q, double dt, const std::vector<cha
     for (int p : pattern_->row_pos[held_cell_[i]]) val[p] = 0.0;
     val[diag_pos_[held_cell_[i]]] = 1.0;
   }
-  if (!ws.analysed) {
-    ws.lu.analyzePattern(ws.a);
-    ws.analysed = true;
-  }
-  ws.lu.factorize(ws.a);
-  VED_CHECK(ws.lu.info() == Eigen::Success, "transport: sparse LU factorisation failed (" << ws.lu.lastErrorMessage()
-                                                                                         << ")");
+  if (ws.numeric) klu_free_numeric(&ws.numeric, &ws.common);
+  ws.numeric = klu_factor(ws.a.outerIndexPtr(), ws.a.innerIndexPtr(), val, ws.symbolic, &ws.common);
+  VED_CHECK(ws.numeric && ws.common.status == KLU_OK,
+            "transport: sparse LU factorisation failed (KLU status " << ws.common.status
+                                                                     << (ws.common.status == KLU_SINGULAR ? ": singular" : "")
+                                                                     << ")");
 }
 
 void TransportSolver::solve(const double* log_t, const std::vector<int>& obs, double* breakthrough, double* arrival,
@@ -311,9 +323,9 @@ void TransportSolver::solve_fluxes(const double* q, const std::vector<int>& obs,
     for (size_t i = 0; i < held_cell_.size(); ++i)
       if (step_held_[k][i]) ws.rhs[held_cell_[i]] = opt_.sources[i].value;
     ws.c_old = ws.c;
-    ws.c = ws.lu.solve(ws.rhs);
-    VED_CHECK(ws.lu.info() == Eigen::Success && ws.c.allFinite(),
-              "transport: solve failed at step " << k << " (t = " << grid_.t_end[k] << " d)");
+    ws.c = ws.rhs;
+    int ok = klu_solve(ws.symbolic, ws.numeric, n, 1, ws.c.data(), &ws.common);
+    VED_CHECK(ok && ws.c.allFinite(), "transport: solve failed at step " << k << " (t = " << grid_.t_end[k] << " d)");
     if (arrival) {
       const double t0 = grid_.t_end[k] - dt;
       for (size_t i = 0; i < obs.size(); ++i) {

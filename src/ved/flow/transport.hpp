@@ -25,8 +25,8 @@
 //   auto ws = solver.make_workspace();                 // one per thread
 //   solver.solve(log_t, obs, breakthrough, arrival, *ws);
 //
-// Each field costs one steady TPFA solve, one sparse LU factorisation (Eigen SparseLU,
-// pattern analysed once per workspace) per distinct (step size, active held sources), and
+// Each field costs one steady TPFA solve, one sparse LU factorisation (SuiteSparse KLU,
+// ordering analysed once per workspace) per distinct (step size, active held sources), and
 // one triangular solve per step.
 #include <limits>
 #include <memory>
@@ -64,7 +64,8 @@ struct TransportOptions {
   double diffusion = 0;                 // D_m [m^2/d] molecular diffusion (times tortuosity)
   double total_time = 18250;            // [d] 50 years
   int steps = 50;                       // backward Euler steps
-  double dt_growth = 1.0;               // ratio of successive step sizes (1 = uniform)
+  double dt_growth = 1.0;               // step size ratio between groups of steps (1 = uniform)
+  int dt_growth_every = 1;              // steps per group
   int save_every = 5;                   // record every k-th step (steps must be a multiple)
   SourceKind source_kind = SourceKind::kConcentration;
   std::vector<SoluteSource> sources;

@@ -59,27 +59,34 @@ double erfc_error(int nx, int steps) {
 }  // namespace
 
 TEST(TimeGrid, UniformAndGeometricSteps) {
-  TimeGrid u = make_time_grid(10, 5, 1.0, 1, "t");
+  TimeGrid u = make_time_grid(10, 5, 1.0, 1, 1, "t");
   EXPECT_EQ(u.n_sizes, 1);
   EXPECT_DOUBLE_EQ(u.t_end.back(), 10);
   EXPECT_EQ(u.saved.size(), 5u);
-  TimeGrid g = make_time_grid(10, 4, 2.0, 2, "t");
+  TimeGrid g = make_time_grid(10, 4, 2.0, 1, 2, "t");
   EXPECT_EQ(g.n_sizes, 4);
   EXPECT_NEAR(g.dt[0], 10.0 / 15, 1e-14);
   EXPECT_NEAR(g.dt[3], 80.0 / 15, 1e-14);
   EXPECT_EQ(g.saved, (std::vector<int>{1, 3}));
   EXPECT_DOUBLE_EQ(g.saved_times().back(), 10);
+  TimeGrid b = make_time_grid(14, 6, 2.0, 2, 3, "t");  // sizes 1, 1, 2, 2, 4, 4
+  EXPECT_EQ(b.n_sizes, 3);
+  EXPECT_EQ(b.dt_id, (std::vector<int>{0, 0, 1, 1, 2, 2}));
+  EXPECT_DOUBLE_EQ(b.dt[0], 1.0);
+  EXPECT_DOUBLE_EQ(b.dt[5], 4.0);
+  EXPECT_EQ(b.saved, (std::vector<int>{2, 5}));
 }
 
 TEST(TimeGrid, ErrorsNameTheValueAndRange) {
   try {
-    make_time_grid(10, 10, 1.0, 3, "transient");
+    make_time_grid(10, 10, 1.0, 1, 3, "transient");
     FAIL();
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "transient: save every 3 steps must divide the 10 steps");
   }
-  EXPECT_THROW(make_time_grid(-1, 10, 1.0, 1, "transient"), Error);
-  EXPECT_THROW(make_time_grid(1, 10, 3.0, 1, "transient"), Error);
+  EXPECT_THROW(make_time_grid(-1, 10, 1.0, 1, 1, "transient"), Error);
+  EXPECT_THROW(make_time_grid(1, 10, 3.0, 1, 1, "transient"), Error);
+  EXPECT_THROW(make_time_grid(1, 10, 2.0, 11, 1, "transient"), Error);
 }
 
 TEST(Transient, SteadyStartWithoutWellsStaysAtTheSteadySolution) {
@@ -90,6 +97,7 @@ TEST(Transient, SteadyStartWithoutWellsStaysAtTheSteadySolution) {
   opt.total_time = 100;
   opt.steps = 4;
   opt.dt_growth = 1.5;
+  opt.dt_growth_every = 1;
   opt.save_every = 1;
   TransientSolver solver(s, opt);
   TpfaSolver steady(s);
@@ -115,6 +123,7 @@ TEST(Transient, LongTimeLimitEqualsTheSteadySolver) {
   opt.total_time = 1e9;  // >> S L^2 / T (about 50 d at Hanford scale)
   opt.steps = 30;
   opt.dt_growth = 2.0;
+  opt.dt_growth_every = 1;
   opt.length_unit = 50000;
   opt.initial_head.assign(s.mesh.n_cells, 110.0);
   TransientSolver solver(s, opt);
@@ -195,6 +204,7 @@ TEST(Transient, StorageChangeBalancesWellsAndBoundaryFluxes) {
   opt.total_time = 30;
   opt.steps = 12;
   opt.dt_growth = 1.3;
+  opt.dt_growth_every = 1;
   opt.save_every = 1;
   opt.wells = {{700, -3000.0, 0, 10}, {900, 1500.0, 5, 25}, {700, -1000.0, 10, 1e9}};
   TransientSolver solver(s, opt);
