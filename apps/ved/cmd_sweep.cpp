@@ -4,7 +4,6 @@
 //   ved sweep --data train.h5 --test test.h5 --methods ved,cca,pca --latent 10,50
 //             --beta 0,1e-3 --lambda 0,1e-2 --train-size 750,3000 --seeds 1,2 --out sweep/
 #include <CLI/CLI.hpp>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,38 +28,10 @@
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
 
-extern char** environ;
-
 namespace ved::app {
 namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string self_path() {
-  std::error_code ec;
-  fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? "ved" : p.string();
-}
-
-// Runs argv with stdout/stderr redirected to files; returns the exit status (128+signal).
-int spawn_wait(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  VED_CHECK(rc == 0, "cannot start " << argv[0] << ": " << std::strerror(rc));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -141,15 +112,16 @@ void run_sweep(const SweepOptions& o) {
   fs::create_directories(fs::path(o.out) / "runs");
   std::vector<SweepRun> plan = make_plan(o);
   const std::string exe = self_path();
-  std::vector<json> rows;
   std::vector<const SweepRun*> todo;
+  size_t done = 0;
   for (const auto& run : plan) {
     fs::path result = fs::path(o.out) / "runs" / run.key / "result.json";
-    if (fs::exists(result)) rows.push_back(json::parse(read_file(result.string())));
+    if (fs::exists(result)) ++done;
     else if (static_cast<int>(run.index % o.world_size) == o.world_rank) todo.push_back(&run);
   }
-  std::printf("sweep: %zu runs, %zu done, %zu to run here (%d in parallel)\n", plan.size(), rows.size(), todo.size(),
+  std::printf("sweep: %zu runs, %zu done, %zu to run here (%d in parallel)\n", plan.size(), done, todo.size(),
               o.parallel);
+  size_t finished = done;
   std::fflush(stdout);
   std::mutex mutex;
   std::atomic<size_t> next{0};
@@ -160,8 +132,7 @@ void run_sweep(const SweepOptions& o) {
       try {
         json row = execute(run, o, exe);
         std::lock_guard<std::mutex> lock(mutex);
-        rows.push_back(row);
-        std::printf("[%zu/%zu] %s: rel_l2_fluct %.4f (%.0f s)\n", rows.size(), plan.size(), run.key.c_str(),
+        std::printf("[%zu/%zu] %s: rel_l2_fluct %.4f (%.0f s)\n", ++finished, plan.size(), run.key.c_str(),
                     row.value("rel_l2_fluct", std::nan("")), row.value("seconds", 0.0));
         std::fflush(stdout);
       } catch (const std::exception& e) {
@@ -175,10 +146,17 @@ void run_sweep(const SweepOptions& o) {
   for (int t = 0; t < std::min<int>(o.parallel, static_cast<int>(std::max<size_t>(todo.size(), 1))); ++t)
     pool.emplace_back(worker);
   for (auto& t : pool) t.join();
+  // The table holds every finished run in the folder, so several sweeps can share one.
+  std::vector<json> rows;
+  for (const auto& e : fs::directory_iterator(fs::path(o.out) / "runs")) {
+    fs::path result = e.path() / "result.json";
+    if (fs::exists(result)) rows.push_back(json::parse(read_file(result.string())));
+  }
   std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) { return a["key"] < b["key"]; });
   std::string csv = (fs::path(o.out) / "results.csv").string();
   write_csv(csv, rows);
-  std::printf("sweep: %zu of %zu runs complete -> %s\n", rows.size(), plan.size(), csv.c_str());
+  std::printf("sweep: %zu of %zu runs of this grid complete; %zu runs in %s\n", finished, plan.size(), rows.size(),
+              csv.c_str());
   VED_CHECK(failures.empty(), failures.size() << " run(s) failed; fix the cause and rerun the same command to "
                                                  "finish them (finished runs are kept). First: " << failures[0]);
 }

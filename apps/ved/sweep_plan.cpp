@@ -51,6 +51,15 @@ std::vector<SweepRun> make_plan(const SweepOptions& o) {
     VED_CHECK(eq != std::string::npos && eq > 0, "--grid '" << g << "': expected NAME=V1,V2 (a `ved train` option)");
     extra.emplace_back(g.substr(0, eq), split_list(g.substr(eq + 1), "--grid " + g.substr(0, eq)));
   }
+  // Presets "NAME:ARGS" form one more axis; without presets there is one unnamed one.
+  std::vector<std::pair<std::string, std::string>> presets;
+  for (const auto& p : o.presets) {
+    size_t colon = p.find(':');
+    VED_CHECK(colon != std::string::npos && colon > 0,
+              "--preset '" << p << "': expected NAME:ARGS, e.g. deep-encoder:--encoder-blocks 2 --decoder-hidden 256");
+    presets.emplace_back(p.substr(0, colon), p.substr(colon + 1));
+  }
+  if (presets.empty()) presets.emplace_back("", "");
   std::vector<SweepRun> plan;
   for (const auto& method : methods) {
     bool ved = method == "ved";
@@ -61,11 +70,13 @@ std::vector<SweepRun> make_plan(const SweepOptions& o) {
     size_t n_extra = 1;
     if (ved)
       for (const auto& e : extra) n_extra *= e.second.size();
+    const auto& run_presets = ved ? presets : std::vector<std::pair<std::string, std::string>>{{"", ""}};
     for (const auto& r : latents)
       for (const auto& be : b)
         for (const auto& la : l)
           for (const auto& n : sizes)
             for (const auto& seed : s)
+              for (const auto& [preset, preset_args] : run_presets)
               for (size_t x = 0; x < n_extra; ++x) {
                 SweepRun run;
                 run.method = method;
@@ -75,6 +86,11 @@ std::vector<SweepRun> make_plan(const SweepOptions& o) {
                   run.params["beta"] = std::stod(be);
                   run.params["lambda"] = std::stod(la);
                   key += "_b" + be + "_l" + la + "_s" + seed;
+                  if (!preset.empty()) {
+                    run.params["preset"] = preset;
+                    run.preset_args = preset_args;
+                    key += "_" + preset;
+                  }
                   size_t rest = x;
                   for (const auto& [name, values] : extra) {
                     const std::string& v = values[rest % values.size()];
@@ -113,6 +129,7 @@ std::vector<std::string> train_command(const SweepRun& run, const SweepOptions& 
     cmd.push_back(value);
   }
   for (const auto& a : split_words(o.train_args)) cmd.push_back(a);
+  for (const auto& a : split_words(run.preset_args)) cmd.push_back(a);
   // An interrupted run continues from its checkpoint.
   if (std::filesystem::exists(std::filesystem::path(dir) / "checkpoint.h5")) cmd.push_back("--resume");
   return cmd;
@@ -139,6 +156,8 @@ void add_sweep_options(CLI::App& cmd, SweepOptions& o) {
   cmd.add_option("--train-size", o.train_size, "Comma list of training-set sizes: the first n rows of --data (0 = all)");
   cmd.add_option("--seeds", o.seeds, "Comma list of seeds (VED)");
   cmd.add_option("--grid", o.grid, "Extra axis NAME=V1,V2 over a `ved train` option (repeatable)");
+  cmd.add_option("--preset", o.presets, "Named architecture NAME:ARGS, an axis of the grid (repeatable), e.g. "
+                                        "\"deep-encoder:--encoder-blocks 2 --decoder-hidden 256\"");
   cmd.add_option("--epochs", o.epochs, "Epochs per VED training");
   cmd.add_option("--parallel", o.parallel, "Runs at a time");
   cmd.add_option("--threads", o.threads, "Threads per run");

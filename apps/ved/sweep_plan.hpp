@@ -20,6 +20,7 @@ struct SweepOptions {
   std::string train_size = "0";           // rows of --data used for training (0 = all)
   std::string seeds = "1";
   std::vector<std::string> grid;          // extra train options: "decoder-layers=1,3"
+  std::vector<std::string> presets;       // named architectures "NAME:--train --args" (one axis)
   int epochs = 150;
   int parallel = 1;                       // runs at a time
   int threads = 1;                        // threads per run
@@ -36,6 +37,7 @@ struct SweepRun {
   std::string key;                        // folder name under OUT/runs
   nlohmann::json params;                  // the grid values of this run
   std::vector<std::pair<std::string, std::string>> train_options;  // --name value
+  std::string preset_args;                // extra `ved train` arguments of the preset
 };
 
 std::vector<SweepRun> make_plan(const SweepOptions& o);

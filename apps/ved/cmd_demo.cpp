@@ -1,0 +1,146 @@
+// ved demo: the whole study on the embedded Hanford model, at a scale that finishes in
+// minutes on a laptop (--full: the paper's scale). Every step is a `ved` command run as a
+// child process, so the demo shows exactly what a user would type; each step is skipped
+// when its output already exists, so an interrupted demo continues where it stopped.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "ved/util/error.hpp"
+
+namespace ved::app {
+namespace {
+namespace fs = std::filesystem;
+
+struct DemoOptions {
+  std::string out = "demo-out";
+  bool full = false;
+  int threads = default_threads();
+  long train = 3000;
+  long test = 1000;
+  int epochs = 0;           // 0: 20 (quick) or 150 (full)
+  uint64_t seed = 1;
+};
+
+class Steps {
+ public:
+  Steps(const DemoOptions& o) : o_(o), exe_(self_path()), log_((fs::path(o.out) / "demo.log").string()) {}
+
+  // Runs `ved args...` unless `done_marker` exists; prints the command like a shell.
+  void run(const std::string& title, std::vector<std::string> args, const std::string& done_marker,
+           const std::string& stdout_file = "") {
+    ++step_;
+    if (!done_marker.empty() && fs::exists(done_marker)) {
+      std::printf("[%d] %s: done already (%s)\n", step_, title.c_str(), done_marker.c_str());
+      return;
+    }
+    std::string shown = "ved";
+    for (const auto& a : args) shown += " " + (a.find(' ') != std::string::npos ? "'" + a + "'" : a);
+    std::printf("[%d] %s\n    $ %s\n", step_, title.c_str(), shown.c_str());
+    std::fflush(stdout);
+    auto t0 = std::chrono::steady_clock::now();
+    args.insert(args.begin(), exe_);
+    std::string out = stdout_file.empty() ? (fs::path(o_.out) / ("step" + std::to_string(step_) + ".out")).string() : stdout_file;
+    int rc = spawn_wait(args, out, log_);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::ifstream in(out);
+    std::string line, last;
+    while (std::getline(in, line))
+      if (!line.empty()) last = line;
+    VED_CHECK(rc == 0, "demo step " << step_ << " (" << title << ") failed with status " << rc << "; see " << log_
+                                    << ". Rerun the same command to continue from this step.");
+    if (!last.empty() && last.size() < 300) std::printf("    %s\n", last.c_str());
+    std::printf("    (%.0f s)\n", secs);
+    std::fflush(stdout);
+  }
+
+ private:
+  const DemoOptions& o_;
+  std::string exe_;
+  std::string log_;
+  int step_ = 0;
+};
+
+void run_demo(const DemoOptions& o) {
+  VED_CHECK(o.threads >= 1, "--threads " << o.threads << ": must be at least 1");
+  VED_CHECK(o.train >= 100 && o.test >= 10, "--train " << o.train << " / --test " << o.test
+                                                       << ": need at least 100 training and 10 test samples");
+  fs::create_directories(o.out);
+  auto t0 = std::chrono::steady_clock::now();
+  const std::string d = o.out;
+  const std::string train = d + "/train.h5", test = d + "/test.h5", sweep = d + "/sweep";
+  const std::string T = std::to_string(o.threads);
+  const int epochs = o.epochs > 0 ? o.epochs : (o.full ? 150 : 20);
+  const std::string E = std::to_string(epochs);
+  const std::string small = std::to_string(o.train / 4), all = std::to_string(o.train);
+  const std::string seeds = o.full ? "1,2,3" : "1,2";
+  const int parallel = std::max(1, o.threads);  // one thread per training run
+  const std::string P = std::to_string(parallel);
+  std::printf("ved demo: the VED study on the Hanford model (%s scale) -> %s\n", o.full ? "full" : "quick", d.c_str());
+  Steps steps(o);
+
+  steps.run("training set: random log-transmissivity fields and heads at the 323 wells",
+            {"generate", "--samples", all, "--seed", std::to_string(o.seed), "--threads", T, "--out", train}, train);
+  steps.run("test set: the next realisations of the same random streams",
+            {"generate", "--samples", std::to_string(o.test), "--first", all, "--seed", std::to_string(o.seed), "--threads",
+             T, "--out", test},
+            test);
+  std::vector<std::string> sweep_common = {"sweep", "--data", train, "--test", test, "--out", sweep, "--epochs", E,
+                                           "--parallel", P, "--threads", "1"};
+  auto sweep_step = [&](const std::string& title, std::vector<std::string> extra) {
+    std::vector<std::string> args = sweep_common;
+    args.insert(args.end(), extra.begin(), extra.end());
+    steps.run(title, args, "");
+  };
+  sweep_step("linear baselines over r (CCA, PCA + least squares, ridge)",
+             {"--methods", "cca,pca,ridge", "--latent", "1,2,5,10,25,50,100,147,200,300", "--train-size", small + "," + all});
+  sweep_step("VEDs at r = 50: the beta x lambda grid at two training-set sizes",
+             {"--methods", "ved", "--latent", "50", "--beta", "0,1e-3", "--lambda", "0,1e-2", "--train-size",
+              small + "," + all, "--seeds", seeds});
+  sweep_step("VEDs at other latent sizes",
+             {"--methods", "ved", "--latent", o.full ? "5,10,25,100,147" : "10,25,100", "--train-size", all, "--seeds", "1"});
+  // Equal parameter counts (±1%): two residual blocks per stage and one decoder layer,
+  // against no residual block and four decoder layers.
+  sweep_step("encoder/decoder depth at equal parameter count",
+             {"--methods", "ved", "--latent", "50", "--train-size", all, "--seeds", seeds, "--preset",
+              "deep-encoder:--encoder-blocks 2 --decoder-hidden 256", "--preset",
+              "deep-decoder:--encoder-blocks 0 --decoder-hidden 256,256,256,256"});
+  const std::string main_run = sweep + "/runs/ved_r50_n" + all + "_b1e-3_l1e-2_s1";
+  steps.run("heads decoded from prior samples z ~ N(0, I)",
+            {"sample", "--model", main_run, "--samples", "8", "--seed", "1", "--out", d + "/prior_samples.h5"},
+            d + "/prior_samples.h5");
+  steps.run("the report",
+            {"report", "--sweep", sweep, "--data", test, "--samples", d + "/prior_samples.h5:/y", "--fact",
+             "Training set=" + all + " realisations (and the first " + small + "), " + train, "--fact",
+             "Test set=" + std::to_string(o.test) + " held-out realisations, " + test, "--fact",
+             "VED training=" + E + " epochs, Adam, cosine schedule, batch 64 (SPEC §8 architecture)", "--out",
+             d + "/report.html"},
+            "");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("\ndemo finished in %.1f min. Report: %s\nResults table: %s/results.csv\n", secs / 60,
+              (fs::path(d) / "report.html").c_str(), sweep.c_str());
+}
+
+}  // namespace
+
+void add_demo_command(CLI::App& app) {
+  auto o = std::make_shared<DemoOptions>();
+  CLI::App* cmd = app.add_subcommand("demo", "Run the whole study on the embedded Hanford model: generate, train VEDs "
+                                             "and baselines, sweep, report");
+  cmd->add_option("--out", o->out, "Output folder (rerunning continues an interrupted demo)");
+  cmd->add_flag("--full", o->full, "The paper's scale: 150 epochs, 3 seeds, more latent sizes (hours on 2 cores)");
+  cmd->add_option("--threads", o->threads, "Cores to use (one training run per core)");
+  cmd->add_option("--train", o->train, "Training-set size");
+  cmd->add_option("--test", o->test, "Test-set size");
+  cmd->add_option("--epochs", o->epochs, "Epochs per VED training (default 20, or 150 with --full)");
+  cmd->add_option("--seed", o->seed, "Seed of the datasets");
+  cmd->callback([o] { run_demo(*o); });
+}
+
+}  // namespace ved::app
