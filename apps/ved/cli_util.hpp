@@ -14,4 +14,11 @@ int default_threads();
 // each row has `n_cols` entries; `what` names the option in errors.
 MatrixRM load_rows(const std::string& spec, long n_cols, const std::string& what);
 
+// Path of the running `ved` program (child runs of sweep and demo call it).
+std::string self_path();
+
+// Runs argv (argv[0] a path) with stdin from /dev/null, stdout to `out` (truncated) and
+// stderr appended to `err`; returns the exit status, or 128 + signal.
+int spawn_wait(const std::vector<std::string>& argv, const std::string& out, const std::string& err);
+
 }  // namespace ved::app
