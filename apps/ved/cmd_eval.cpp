@@ -71,8 +71,14 @@ void run_eval(const EvalOptions& o) {
   VED_CHECK(!data_path.empty(), "give --data FILE.h5");
   Dataset full = read_dataset(data_path);
   std::string rows_spec = o.rows;
-  if (rows_spec.empty() && o.split != "all")
+  if (rows_spec.empty() && o.split != "all") {
+    VED_CHECK(meta.rows_end <= full.n_samples(),
+              "--split " << o.split << " selects rows of the training data, but " << data_path << " has "
+                         << full.n_samples() << " rows, so it is not the file the model was trained on (" << meta.data
+                         << " rows [" << meta.rows_begin << ", " << meta.rows_end
+                         << ")); use --split all for a separate test file");
     rows_spec = std::to_string(meta.rows_begin) + ":" + std::to_string(meta.rows_end);
+  }
   RowRange r = parse_rows(rows_spec, full.n_samples());
   Dataset d = (r.begin == 0 && r.end == full.n_samples()) ? std::move(full) : slice_rows(full, r.begin, r.end);
 
