@@ -184,6 +184,8 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--transport-output", sys.transport_output, "Transport: breakthrough (c at the wells over time) or "
                                                                "arrival (first time c > --threshold; never = --time)");
   cmd->add_option("--threshold", sys.transport.threshold, "Transport: arrival threshold concentration");
+  cmd->add_option("--concentration-floor", sys.concentration_floor, "Transport: breakthrough values below this are "
+                                                                    "stored as 0");
   cmd->add_option("--out", o->out, "Output dataset (HDF5)")->required();
   cmd->callback([o] { run_generate(*o); });
 }

@@ -96,6 +96,8 @@ SystemOptions resolve_system_options(const Site& site, const SystemOptions& in) 
             "--system '" << o.system << "': expected steady, transient or transport");
   VED_CHECK(o.transport_output == "breakthrough" || o.transport_output == "arrival",
             "--transport-output '" << o.transport_output << "': expected breakthrough or arrival");
+  VED_CHECK(std::isfinite(o.concentration_floor) && o.concentration_floor >= 0,
+            "--concentration-floor " << o.concentration_floor << ": must be >= 0");
   VED_CHECK(std::isfinite(o.length_unit) && o.length_unit >= 0,
             "--length-unit " << o.length_unit << ": must be positive (metres per mesh unit), or 0 for the site default");
   if (o.length_unit == 0) o.length_unit = is_hanford(site) ? kHanfordLengthUnit : 1.0;
@@ -202,6 +204,7 @@ std::string SystemModel::describe_json() const {
     j["inflow_concentration"] = t.inflow_concentration;
     j["inflow_condition"] = t.inflow_condition == InflowCondition::kFlux ? "flux" : "fixed";
     j["output"] = opt_.transport_output;
+    j["concentration_floor"] = opt_.concentration_floor;
     j["threshold"] = t.threshold;
     if (opt_.transport_output == "arrival") j["arrival_censored_at"] = t.total_time;  // never arrived
     else j["y_times"] = y_times();
@@ -227,6 +230,9 @@ void SystemModel::evaluate(const double* log_t, double* y, double* head, Workspa
     transient_->solve(log_t, wells_, y, *ws.transient, nullptr, head);
   } else if (opt_.transport_output == "breakthrough") {
     transport_->solve(log_t, wells_, y, nullptr, *ws.transport, head);
+    const long m = n_outputs();
+    for (long i = 0; i < m; ++i)
+      if (y[i] < opt_.concentration_floor) y[i] = 0;
   } else {
     transport_->solve(log_t, wells_, nullptr, y, *ws.transport, head);
     // Wells the solute never reaches: censored at the end of the run (finite for learning).

@@ -29,6 +29,10 @@ struct SystemOptions {
   TransientOptions transient;               // wells empty = site default
   TransportOptions transport;               // sources empty = site default
   std::string transport_output = "breakthrough";  // breakthrough | arrival
+  // Breakthrough values below this are stored as 0: the far tails of upwind schemes
+  // (1e-80 ... 1e-6) carry no information, and per-output standardisation would blow
+  // them up to unit variance.
+  double concentration_floor = 1e-6;
 };
 
 // Defaults that depend on the site, filled where the options leave them open: the length

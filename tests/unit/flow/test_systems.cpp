@@ -126,6 +126,10 @@ TEST(Systems, GeneratedDatasetsDoNotDependOnTheThreadCount) {
     EXPECT_EQ(gen["physics"]["system"], system);
     // The responses vary between realisations (the dataset carries information).
     EXPECT_GT((a.y.row(0) - a.y.row(1)).norm(), 0) << system;
+    if (std::string(system) == "transport") {
+      EXPECT_TRUE((a.y.array() == 0 || a.y.array() >= 1e-6).all()) << "concentration floor";
+      EXPECT_GT((a.y.array() > 0.05).count(), 0) << "the plume reaches some wells";
+    }
   }
 }
 
