@@ -17,6 +17,8 @@ void add_map2grid_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_baseline_command(CLI::App& app);
+void add_report_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
 
 // Built with LibTorch only (VED_HAVE_TRAIN).
 void add_train_command(CLI::App& app);

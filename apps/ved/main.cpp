@@ -28,14 +28,14 @@ int main(int argc, char** argv) {
   ved::app::add_generate_command(app);
   ved::app::add_sweep_command(app);
   ved::app::add_baseline_command(app);
-
+  ved::app::add_report_command(app);
+  ved::app::add_demo_command(app);
 #ifdef VED_HAVE_TRAIN
   ved::app::add_train_command(app);
   ved::app::add_eval_command(app);
   ved::app::add_predict_command(app);
   ved::app::add_sample_command(app);
 #endif
-
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
     sub->add_option("--config", "TOML file with values for this command's options (flags win)");
 
