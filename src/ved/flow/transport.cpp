@@ -215,11 +215,13 @@ void TransportSolver::assemble(const double* q, double dt, const std::vector<cha
       else if (q[f] < 0 && fixed) val[diag_pos_[c]] += ws.disp[f];  // dispersion to c_in on the face
     }
   }
-  // Held concentrations: the row becomes c = value.
+  // Held concentrations: the row becomes (V_pore / dt) c = (V_pore / dt) value, scaled like
+  // its neighbours' rows.
   for (size_t i = 0; i < held_cell_.size(); ++i) {
     if (!held[i]) continue;
-    for (int p : pattern_->row_pos[held_cell_[i]]) val[p] = 0.0;
-    val[diag_pos_[held_cell_[i]]] = 1.0;
+    const int c = held_cell_[i];
+    for (int p : pattern_->row_pos[c]) val[p] = 0.0;
+    val[diag_pos_[c]] = pore_volume_[c] / dt;
   }
   if (ws.numeric) klu_free_numeric(&ws.numeric, &ws.common);
   ws.numeric = klu_factor(ws.a.outerIndexPtr(), ws.a.innerIndexPtr(), val, ws.symbolic, &ws.common);
@@ -321,7 +323,7 @@ void TransportSolver::solve_fluxes(const double* q, const std::vector<int>& obs,
     for (int c = 0; c < n; ++c) ws.rhs[c] = pore_volume_[c] / dt * ws.c[c] + ws.bc_rhs[c];
     for (const auto& [cell, rate] : step_mass_[k]) ws.rhs[cell] += rate;
     for (size_t i = 0; i < held_cell_.size(); ++i)
-      if (step_held_[k][i]) ws.rhs[held_cell_[i]] = opt_.sources[i].value;
+      if (step_held_[k][i]) ws.rhs[held_cell_[i]] = pore_volume_[held_cell_[i]] / dt * opt_.sources[i].value;
     ws.c_old = ws.c;
     ws.c = ws.rhs;
     int ok = klu_solve(ws.symbolic, ws.numeric, n, 1, ws.c.data(), &ws.common);
