@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values for tests/unit/baselines/test_linear.cpp (CcaReference.*).
+"""Reference values for tests/unit/baselines/test_linear.cpp (BaselineCcaReference.*).
 
 Run with Debian's Python (numpy, scipy, sklearn): /usr/bin/python3 cca_reference.py
 It prints the C++ constants embedded in the test. The data are a closed-form formula,

@@ -66,7 +66,7 @@ std::string error_text(F f) {
 
 // ---- Noise-free low-rank maps: the true rank reconstructs exactly.
 
-TEST(LowRank, CcaExactAtTrueRankAndMonotone) {
+TEST(BaselineLowRank, CcaExactAtTrueRankAndMonotone) {
   // y = x B with rank(B) = 3: three canonical correlations are 1, the rest 0.
   const Eigen::Index n_train = 300, n = 8, m = 5, q = 3;
   const MatrixRM x = gaussian(n_train + 100, n, 1);
@@ -92,14 +92,14 @@ TEST(LowRank, CcaExactAtTrueRankAndMonotone) {
   }
 }
 
-TEST(LowRank, PcaExactAtTrueRankAndMonotone) {
+TEST(BaselineLowRank, PcaExactAtTrueRankAndMonotone) {
   // x of rank 4 (then y = x B lies in x's principal subspace): r = 4 is exact.
   const Eigen::Index n_train = 200, n = 12, m = 6, q = 4;
   const MatrixRM x = gaussian(n_train + 50, q, 4) * gaussian(q, n, 5);
   const MatrixRM y = x * gaussian(n, m, 6);
   LatentLinearModel pca = fit_pca(x.topRows(n_train), y.topRows(n_train));
-  // Rank detection: standardising keeps the rank (the column means lie in the row space
-  // up to centring), so 4 components are usable.
+  // Rank detection: centring (the mean row lies in x's row space) and scaling columns keep
+  // the rank at 4, so exactly 4 components are usable.
   EXPECT_EQ(pca.max_latent(), q);
   EXPECT_NEAR(pca.spectrum.sum(), 1.0, 1e-9);
   EXPECT_LT(rel_error(y.bottomRows(50), pca.predict(x.bottomRows(50), q)), 1e-8);
@@ -134,7 +134,7 @@ void reference_data(MatrixRM& x, MatrixRM& y) {
     for (int k = 0; k < m; ++k) y(i, k) += 0.8 * std::sin(1.9 * (i + 1) * (k + 1.5) + 0.5 * k * k);
 }
 
-TEST(CcaReference, RegularisedCorrelationsMatchNumpy) {
+TEST(BaselineCcaReference, RegularisedCorrelationsMatchNumpy) {
   MatrixRM x, y;
   reference_data(x, y);
   LinearFitOptions opt;
@@ -144,7 +144,7 @@ TEST(CcaReference, RegularisedCorrelationsMatchNumpy) {
   for (int r = 0; r < 4; ++r) EXPECT_NEAR(cca.spectrum[r], kRhoRidge[r], 1e-12) << "direction " << r;
 }
 
-TEST(CcaReference, CorrelationsMatchSklearn) {
+TEST(BaselineCcaReference, CorrelationsMatchSklearn) {
   MatrixRM x, y;
   reference_data(x, y);
   LinearFitOptions opt;
@@ -158,7 +158,7 @@ TEST(CcaReference, CorrelationsMatchSklearn) {
   EXPECT_LT(z.colwise().sum().cwiseAbs().maxCoeff(), 1e-10);
 }
 
-TEST(CcaReference, PredictionMatchesNumpyLeastSquares) {
+TEST(BaselineCcaReference, PredictionMatchesNumpyLeastSquares) {
   MatrixRM x, y;
   reference_data(x, y);
   LinearFitOptions opt;
@@ -174,7 +174,7 @@ TEST(CcaReference, PredictionMatchesNumpyLeastSquares) {
 
 // ---- The decoder is least squares on the encoding, for every r, by every path.
 
-TEST(LatentModel, DecoderIsLeastSquaresForEveryR) {
+TEST(BaselineLatentModel, DecoderIsLeastSquaresForEveryR) {
   const Eigen::Index n_train = 150, n = 10, m = 7;
   const MatrixRM x = gaussian(n_train + 40, n, 7);
   MatrixRM y = x * gaussian(n, m, 8) + 0.5 * gaussian(n_train + 40, m, 9);
@@ -204,7 +204,7 @@ TEST(LatentModel, DecoderIsLeastSquaresForEveryR) {
   }
 }
 
-TEST(LatentModel, PcaOfWideDataUsesTheGramMatrix) {
+TEST(BaselineLatentModel, PcaOfWideDataUsesTheGramMatrix) {
   // N < n: the eigenvectors come from x x'. Compare with Eigen's eigensolver on x'x.
   const Eigen::Index big_n = 20, n = 50, m = 3;
   const MatrixRM x = gaussian(big_n, n, 10);
@@ -234,7 +234,7 @@ MatrixRM ridge_normal_equations(const MatrixRM& x, const MatrixRM& y, double alp
   return ((standardised(x_new, x) * w).array().rowwise() * y_sd.array()).rowwise() + y_mean.array();
 }
 
-TEST(Ridge, MatchesNormalEquations) {
+TEST(BaselineRidge, MatchesNormalEquations) {
   const MatrixRM x = gaussian(80, 9, 12);
   const MatrixRM y = x * gaussian(9, 4, 13) + 0.3 * gaussian(80, 4, 14);
   const MatrixRM x_new = gaussian(10, 9, 15);
@@ -254,7 +254,7 @@ TEST(Ridge, MatchesNormalEquations) {
   EXPECT_LT(rel_error(ridge_normal_equations(xw, yw, 2.0, xw_new), wide.predict(xw_new)), 1e-9);
 }
 
-TEST(Ridge, ValidationScoresMatchExplicitPredictions) {
+TEST(BaselineRidge, ValidationScoresMatchExplicitPredictions) {
   const MatrixRM x = gaussian(130, 12, 18);
   const MatrixRM y = x * gaussian(12, 5, 19) + 2.0 * gaussian(130, 5, 20);
   const MatrixRM x_train = x.topRows(100), y_train = y.topRows(100);
@@ -276,7 +276,7 @@ TEST(Ridge, ValidationScoresMatchExplicitPredictions) {
   EXPECT_LT(rel_error(ridge_normal_equations(x_train, y_train, ridge.alpha, x_val), ridge.predict(x_val)), 1e-10);
 }
 
-TEST(Ridge, GcvMatchesTheExplicitHatMatrix) {
+TEST(BaselineRidge, GcvMatchesTheExplicitHatMatrix) {
   const Eigen::Index big_n = 40, n = 6, m = 3;
   const MatrixRM x = gaussian(big_n, n, 21);
   const MatrixRM y = x * gaussian(n, m, 22) + gaussian(big_n, m, 23);
@@ -298,7 +298,7 @@ TEST(Ridge, GcvMatchesTheExplicitHatMatrix) {
 
 // ---- Errors name the values and the fix.
 
-TEST(Errors, MessagesNameValuesAndFix) {
+TEST(BaselineErrors, MessagesNameValuesAndFix) {
   const MatrixRM x = gaussian(30, 4, 24), y = gaussian(30, 2, 25);
   LatentLinearModel cca = fit_cca(x, y);
   EXPECT_NE(error_text([&] { cca.predict(x, 3); }).find("latent size 3 out of range [1, 2]"), std::string::npos);
@@ -320,7 +320,7 @@ TEST(Errors, MessagesNameValuesAndFix) {
 
 // ---- The seeded split.
 
-TEST(Split, PartitionIsDeterministicAndSorted) {
+TEST(SplitRows, PartitionIsDeterministicAndSorted) {
   DataSplit s = split_rows(1000, 0.1, 0.2, 7);
   EXPECT_EQ(s.test.size(), 200u);
   EXPECT_EQ(s.val.size(), 100u);
@@ -342,7 +342,7 @@ TEST(Split, PartitionIsDeterministicAndSorted) {
 }
 
 #ifdef VED_HAVE_TRAIN
-TEST(Split, SameRowsAsTheTrainer) {
+TEST(SplitRows, SameRowsAsTheTrainer) {
   for (int64_t n : {2, 10, 997, 4000})
     for (double val : {0.0, 0.1})
       for (double test : {0.0, 0.25})
