@@ -84,7 +84,7 @@ class TransientSolver {
   const TpfaSolver& steady() const { return steady_; }
   // Storage coefficient S V of each cell [m^2].
   const std::vector<double>& storage() const { return storage_; }
-  // Net well rate of each step [steps][cells] is sparse: entries (cell, mean rate) per step.
+  // Well rates of each step: (cell, rate averaged over the step) pairs [steps][entries].
   const std::vector<std::vector<std::pair<int, double>>>& step_sources() const { return step_q_; }
 
   std::unique_ptr<Workspace, void (*)(Workspace*)> make_workspace() const;

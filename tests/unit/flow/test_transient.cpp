@@ -86,7 +86,8 @@ TEST(TimeGrid, ErrorsNameTheValueAndRange) {
   }
   EXPECT_THROW(make_time_grid(-1, 10, 1.0, 1, 1, "transient"), Error);
   EXPECT_THROW(make_time_grid(1, 10, 3.0, 1, 1, "transient"), Error);
-  EXPECT_THROW(make_time_grid(1, 10, 2.0, 11, 1, "transient"), Error);
+  EXPECT_THROW(make_time_grid(1, 10, 2.0, 0, 1, "transient"), Error);
+  EXPECT_EQ(make_time_grid(1, 10, 2.0, 20, 1, "transient").n_sizes, 1);  // one group: uniform
 }
 
 TEST(Transient, SteadyStartWithoutWellsStaysAtTheSteadySolution) {
