@@ -35,8 +35,17 @@ int spawn_wait(const std::vector<std::string>& argv, const std::string& out, con
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // Children are single-process runs even when this process is an MPI rank: without the
+  // launcher's variables they do not try to join the job.
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e) {
+    std::string v = *e;
+    if (v.rfind("OMPI_", 0) == 0 || v.rfind("PMIX_", 0) == 0 || v.rfind("PMI_", 0) == 0) continue;
+    env.push_back(*e);
+  }
+  env.push_back(nullptr);
   pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&fa);
   VED_CHECK(rc == 0, "cannot start " << argv[0] << ": " << std::strerror(rc));
   int status = 0;

@@ -12,6 +12,7 @@
 #include "ved/mesh/site_io.hpp"
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/mpi.hpp"
 #include "ved/util/progress.hpp"
 
 namespace ved::app {
@@ -106,8 +107,38 @@ void print_summary(const Dataset& d, const GeneratorModel& model, double t_model
               static_cast<long>(d.x.rows()), t_gen, d.x.rows() / t_gen, out.c_str());
 }
 
+// Under MPI, rank r computes whole blocks of realisations [begin, end) and rank 0 gathers
+// and writes them: each realisation is computed exactly as in a single process.
+Dataset generate_distributed(const Site& site, GeneratorModel& model, const GenerateOptions& opt, Progress& progress) {
+  const mpi::World w = mpi::world();
+  // Every rank uses rank 0's random-field model (bit-identical KL on every rank).
+  mpi::broadcast(model.kl.modes.data(), model.kl.modes.size());
+  mpi::broadcast(model.kl.mean.data(), model.kl.mean.size());
+  const long n_blocks = (opt.samples + kGenerateBlock - 1) / kGenerateBlock;
+  const long b0 = n_blocks * w.rank / w.size, b1 = n_blocks * (w.rank + 1) / w.size;
+  const long begin = std::min(opt.samples, b0 * kGenerateBlock), end = std::min(opt.samples, b1 * kGenerateBlock);
+  GenerateOptions local = opt;
+  local.first = opt.first + begin;
+  local.samples = std::max(end - begin, 1L);  // an empty share computes one row and drops it
+  Dataset d = generate_dataset(site, model, local, [&](long n) { if (w.rank == 0) progress.advance(n * w.size); });
+  const long rows = end - begin;
+  auto gather = [&](MatrixRM& m) {
+    if (m.size() == 0) return;
+    std::vector<double> all;
+    mpi::gather_rows(m.data(), rows, m.cols(), &all);
+    if (w.rank == 0) m = Eigen::Map<MatrixRM>(all.data(), opt.samples, m.cols());
+  };
+  gather(d.x);
+  gather(d.y);
+  gather(d.xi);
+  gather(d.head);
+  if (w.rank == 0) set_generated_extent(d, opt.samples, opt.first);
+  return d;
+}
+
 void run_generate(GenerateCli& o) {
-  check_output_path(o.out);
+  const mpi::World w = mpi::world();
+  if (w.rank == 0) check_output_path(o.out);
   VED_CHECK(o.gen.samples >= 1, "--samples " << o.gen.samples << ": must be at least 1");
   VED_CHECK(o.gen.threads >= 1, "--threads " << o.gen.threads << ": must be at least 1");
   auto t0 = std::chrono::steady_clock::now();
@@ -116,12 +147,15 @@ void run_generate(GenerateCli& o) {
   GeneratorModel model = make_generator_model(site, o.gen);
   double t_model = seconds_since(t0);
   auto t1 = std::chrono::steady_clock::now();
-  Progress progress("generate", static_cast<size_t>(o.gen.samples));
-  Dataset d = generate_dataset(site, model, o.gen, [&](long n) { progress.advance(n); });
+  Progress progress("generate", static_cast<size_t>(o.gen.samples), w.rank == 0);
+  Dataset d = w.size > 1 ? generate_distributed(site, model, o.gen, progress)
+                         : generate_dataset(site, model, o.gen, [&](long n) { progress.advance(n); });
   progress.finish();
   double t_gen = seconds_since(t1);
+  if (w.rank != 0) return;
   write_dataset(o.out, d);
   print_summary(d, model, t_model, t_gen, o.out);
+  if (w.size > 1) std::printf("generated on %d MPI ranks\n", w.size);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include "sweep_plan.hpp"
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/mpi.hpp"
 
 namespace ved::app {
 namespace {
@@ -105,7 +106,10 @@ void write_csv(const std::string& path, const std::vector<json>& rows) {
   write_text_atomic(path, os.str());
 }
 
-void run_sweep(const SweepOptions& o) {
+void run_sweep(SweepOptions o) {
+  // Under MPI each rank runs the runs with index % size == rank; rank 0 writes the table.
+  o.world_rank = mpi::world().rank;
+  o.world_size = mpi::world().size;
   VED_CHECK(!o.data.empty() && fs::exists(o.data), "--data " << o.data << ": file not found");
   VED_CHECK(!o.test.empty() && fs::exists(o.test), "--test " << o.test << ": file not found");
   VED_CHECK(o.parallel >= 1, "--parallel " << o.parallel << ": must be at least 1");
@@ -119,7 +123,8 @@ void run_sweep(const SweepOptions& o) {
     if (fs::exists(result)) ++done;
     else if (static_cast<int>(run.index % o.world_size) == o.world_rank) todo.push_back(&run);
   }
-  std::printf("sweep: %zu runs, %zu done, %zu to run here (%d in parallel)\n", plan.size(), done, todo.size(),
+  std::printf("sweep%s: %zu runs, %zu done, %zu to run here (%d in parallel)\n",
+              o.world_size > 1 ? (" rank " + std::to_string(o.world_rank)).c_str() : "", plan.size(), done, todo.size(),
               o.parallel);
   size_t finished = done;
   std::fflush(stdout);
@@ -146,6 +151,14 @@ void run_sweep(const SweepOptions& o) {
   for (int t = 0; t < std::min<int>(o.parallel, static_cast<int>(std::max<size_t>(todo.size(), 1))); ++t)
     pool.emplace_back(worker);
   for (auto& t : pool) t.join();
+  // Failures are reported by the rank that saw them; the table waits for every rank.
+  int my_failures = static_cast<int>(failures.size());
+  double total_failures = my_failures;
+  mpi::allreduce_sum(&total_failures, 1);
+  if (o.world_rank != 0) {
+    VED_CHECK(my_failures == 0, my_failures << " run(s) failed on rank " << o.world_rank << ". First: " << failures[0]);
+    return;
+  }
   // The table holds every finished run in the folder, so several sweeps can share one.
   std::vector<json> rows;
   for (const auto& e : fs::directory_iterator(fs::path(o.out) / "runs")) {
@@ -157,8 +170,9 @@ void run_sweep(const SweepOptions& o) {
   write_csv(csv, rows);
   std::printf("sweep: %zu of %zu runs of this grid complete; %zu runs in %s\n", finished, plan.size(), rows.size(),
               csv.c_str());
-  VED_CHECK(failures.empty(), failures.size() << " run(s) failed; fix the cause and rerun the same command to "
-                                                 "finish them (finished runs are kept). First: " << failures[0]);
+  VED_CHECK(total_failures == 0, total_failures << " run(s) failed; fix the cause and rerun the same command to "
+                                                  "finish them (finished runs are kept)."
+                                                  << (failures.empty() ? std::string() : " First: " + failures[0]));
 }
 
 }  // namespace

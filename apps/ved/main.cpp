@@ -14,8 +14,24 @@
 #include "commands.hpp"
 #include "config.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/mpi.hpp"
 
 int main(int argc, char** argv) {
+  // Under mpirun/srun every rank runs the same command; alone, MPI is never touched.
+  try {
+    ved::mpi::init(&argc, &argv);
+  } catch (const ved::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  const int rank = ved::mpi::world().rank;
+  // A failing rank aborts the job so that the other ranks never wait for it forever.
+  auto fail = [rank](const char* what) {
+    std::fprintf(stderr, "error%s: %s\n", ved::mpi::world().size > 1 ? (" (rank " + std::to_string(rank) + ")").c_str() : "",
+                 what);
+    if (ved::mpi::world().size > 1) ved::mpi::abort(1);
+    return 1;
+  };
   CLI::App app{"ved: learn low-dimensional latent representations of physical input->output maps "
                "with variational encoder-decoders (VEDs)."};
   app.require_subcommand(1);
@@ -45,16 +61,16 @@ int main(int argc, char** argv) {
     std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
     app.parse(args);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int code = rank == 0 ? app.exit(e) : (e.get_exit_code() != 0);
+    ved::mpi::finalize();
+    return code;
   } catch (const ved::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "error: out of memory\n");
-    return 1;
+    return fail("out of memory");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
   }
+  ved::mpi::finalize();
   return 0;
 }

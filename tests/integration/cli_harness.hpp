@@ -32,11 +32,11 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-// `args` is appended to the ved binary path; run through /bin/sh.
-inline RunResult run_ved(const std::string& args) {
+// Runs a shell command line, capturing its output.
+inline RunResult run_command(const std::string& command) {
   static int counter = 0;
   std::string base = temp_dir("run") + "/" + std::to_string(counter++);
-  std::string cmd = std::string(VED_BINARY) + " " + args + " >" + base + ".out 2>" + base + ".err </dev/null";
+  std::string cmd = command + " >" + base + ".out 2>" + base + ".err </dev/null";
   int status = std::system(cmd.c_str());
   RunResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -44,5 +44,8 @@ inline RunResult run_ved(const std::string& args) {
   r.err = slurp(base + ".err");
   return r;
 }
+
+// `args` is appended to the ved binary path; run through /bin/sh.
+inline RunResult run_ved(const std::string& args) { return run_command(std::string(VED_BINARY) + " " + args); }
 
 }  // namespace ved::test

@@ -64,8 +64,11 @@ TEST(CliMap2Grid, HanfordImagesAndMask) {
   // Mean over filled pixels of a single-cell pixel equals that cell's value.
   auto cp = f.read_int("/cell_pixel", nullptr);
   auto count = f.read_int("/pixel_count", nullptr);
-  for (int c = 0; c < 1475; ++c)
-    if (count[cp[c]] == 1) EXPECT_DOUBLE_EQ(img[cp[c]], s.reference_log_t[c]);
+  for (int c = 0; c < 1475; ++c) {
+    if (count[cp[c]] == 1) {
+      EXPECT_DOUBLE_EQ(img[cp[c]], s.reference_log_t[c]);
+    }
+  }
 }
 
 TEST(CliConfig, UnknownKeyIsRejectedWithSuggestion) {

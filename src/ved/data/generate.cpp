@@ -15,7 +15,7 @@
 namespace ved {
 namespace {
 // Realisations per block: fixed, so that results are independent of the thread count.
-constexpr long kBlock = 128;
+constexpr long kBlock = kGenerateBlock;
 }  // namespace
 
 GeneratorModel make_generator_model(const Site& site, const GenerateOptions& opt) {
@@ -65,6 +65,13 @@ GeneratorModel make_generator_model(const Site& site, const GenerateOptions& opt
     g.kl = build_kl(m.cell_centroids, g.params, opt.modes);
   }
   return g;
+}
+
+void set_generated_extent(Dataset& d, long samples, long first) {
+  auto gen = nlohmann::json::parse(d.text_attrs.at("generator"));
+  gen["samples"] = samples;
+  gen["first"] = first;
+  d.text_attrs["generator"] = gen.dump();
 }
 
 Dataset generate_dataset(const Site& site, const GeneratorModel& model, const GenerateOptions& opt,

@@ -45,6 +45,14 @@ struct GeneratorModel {
   std::string obs_file;         // observation set used (empty if none)
 };
 
+// Realisations per block: rows are computed in these fixed blocks (one GEMM each), so a
+// partition of the rows into whole blocks reproduces a single-process run exactly.
+constexpr long kGenerateBlock = 128;
+
+// Records the extent of the whole dataset (samples, first realisation) in its generator
+// attribute, after rows computed in parts were assembled.
+void set_generated_extent(Dataset& d, long samples, long first);
+
 GeneratorModel make_generator_model(const Site& site, const GenerateOptions& opt);
 
 // `on_rows(n)` is called as blocks of realisations finish (for progress display).

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "ved/util/blas_threads.hpp"
 #include "ved/util/error.hpp"
 
 // LAPACK symmetric eigensolvers (OpenBLAS). The trailing size_t arguments are the hidden
@@ -329,6 +330,7 @@ double matern52_log_likelihood(const Eigen::Matrix2Xd& points, const Eigen::Vect
 
 GpFit fit_matern52(const Eigen::Matrix2Xd& points, const Eigen::VectorXd& values,
                    const GpFitOptions& opt) {
+  ScopedBlasThreads one_blas_thread(1);  // bit-identical whatever the thread count or MPI layout
   check_points(points, "fit_matern52");
   const Eigen::Index n = points.cols();
   VED_CHECK(values.size() == n,
@@ -385,6 +387,7 @@ GpFit fit_matern52(const Eigen::Matrix2Xd& points, const Eigen::VectorXd& values
 }
 
 KlExpansion build_kl(const Eigen::Matrix2Xd& points, const MaternParams& params, int n_modes) {
+  ScopedBlasThreads one_blas_thread(1);  // bit-identical whatever the thread count or MPI layout
   check_params(params, "build_kl");
   check_points(points, "build_kl");
   const Eigen::Index n = points.cols();
@@ -401,6 +404,7 @@ KlExpansion build_kl(const Eigen::Matrix2Xd& points, const MaternParams& params,
 KlExpansion build_conditional_kl(const Eigen::Matrix2Xd& points, const MaternParams& params,
                                  const std::vector<int>& obs_cells,
                                  const Eigen::VectorXd& obs_values, int n_modes) {
+  ScopedBlasThreads one_blas_thread(1);  // bit-identical whatever the thread count or MPI layout
   check_params(params, "build_conditional_kl");
   check_points(points, "build_conditional_kl");
   const Eigen::Index n = points.cols();

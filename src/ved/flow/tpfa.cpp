@@ -7,11 +7,9 @@
 #include <map>
 #include <omp.h>
 
+#include "ved/util/blas_threads.hpp"
 #include "ved/util/error.hpp"
 
-// OpenBLAS's thread control, when OpenBLAS provides BLAS: the batch solver runs one
-// factorisation per thread, so BLAS inside each must stay single-threaded.
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
 namespace ved {
 
@@ -262,7 +260,8 @@ void TpfaSolver::solve(const double* log_t, double* head, Workspace& ws) const {
 void TpfaSolver::solve_batch(const double* log_t, size_t n_fields, double* head, int threads) const {
   if (n_fields == 0) return;
   threads = std::max(1, std::min<int>(threads, static_cast<int>(n_fields)));
-  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  // One factorisation per thread: BLAS inside each must stay single-threaded.
+  ScopedBlasThreads one_blas_thread(1);
   std::string error;
 #pragma omp parallel num_threads(threads)
   {

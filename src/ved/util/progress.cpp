@@ -8,9 +8,9 @@ namespace ved {
 
 bool Progress::enabled() { return ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO); }
 
-Progress::Progress(std::string label, size_t total)
+Progress::Progress(std::string label, size_t total, bool show)
     : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()),
-      last_draw_(start_), active_(enabled()) {}
+      last_draw_(start_), active_(show && enabled()) {}
 
 Progress::~Progress() { finish(); }
 

@@ -10,7 +10,8 @@ namespace ved {
 
 class Progress {
  public:
-  Progress(std::string label, size_t total);
+  // `show` = false draws nothing (e.g. MPI ranks other than 0).
+  Progress(std::string label, size_t total, bool show = true);
   ~Progress();
   void advance(size_t n = 1);
   void set_suffix(const std::string& suffix);
