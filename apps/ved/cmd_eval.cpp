@@ -13,6 +13,8 @@
 
 #include "commands.hpp"
 #include "ved/data/dataset.hpp"
+#include "ved/metrics/disentanglement.hpp"
+#include "ved/metrics/generative.hpp"
 #include "ved/metrics/reconstruction.hpp"
 #include "ved/train/model_file.hpp"
 #include "ved/train/preprocess.hpp"
@@ -35,7 +37,48 @@ struct EvalOptions {
   std::string out;           // optional predictions file (.h5 or .npy)
   int threads = 0;
   std::string device = "cpu";
+  bool generative = true;    // prior samples vs the split's y (SPEC §5)
+  int gen_samples = 0;       // M; 0 = as many as the split has rows
+  uint64_t gen_seed = 1;
+  int factors = 10;          // leading KL coefficients used as ground-truth factors
 };
+
+// Generative quality (decode z ~ N(0, I), compare with the split's y) and disentanglement
+// (codes of the split against its leading KL coefficients), added to the JSON object.
+void add_latent_metrics(const EvalOptions& o, const TrainedModel& model, const MatrixRM& x, const MatrixRM& y,
+                        const MatrixRM& xi, nlohmann::json& j) {
+  const OutputTransform& t = model.meta().output;
+  // Standardised by the training statistics, so every output weighs the same.
+  const int m_samples = o.gen_samples > 0 ? o.gen_samples : static_cast<int>(y.rows());
+  MatrixRM prior = model.sample(m_samples, o.gen_seed);
+  GenerativeMetrics g = generative_metrics(standardise_outputs(prior, t.mean, t.scale), standardise_outputs(y, t.mean, t.scale));
+  j["gen_mmd_rbf"] = g.mmd2_gaussian;
+  j["gen_mmd_imq"] = g.mmd2_imq;
+  j["gen_energy"] = g.energy_distance;
+  j["gen_w1"] = g.wasserstein1;
+  j["gen_mean_err"] = g.mean_rel_err;
+  j["gen_cov_err"] = g.cov_rel_err;
+  j["gen_bandwidth"] = g.gaussian_bandwidth;
+  Encodings e = model.encode(x);
+  MatrixRM var = e.logvar.array().exp().matrix();
+  MatrixRM factors;
+  if (xi.rows() == x.rows() && xi.cols() > 0 && o.factors > 0) factors = xi.leftCols(std::min<Eigen::Index>(o.factors, xi.cols()));
+  if (factors.cols() < 2 || x.rows() < 10 || e.mu.cols() < 2) factors = MatrixRM();
+  DisentanglementMetrics dm = disentanglement_metrics(e.mu, var, factors);
+  j["agg_cov_err"] = dm.cov_error;
+  j["agg_cov_err_offdiag"] = dm.cov_error_offdiag;
+  j["agg_cov_err_diag"] = dm.cov_error_diag;
+  j["total_correlation"] = std::isfinite(dm.total_correlation) ? nlohmann::json(dm.total_correlation) : nlohmann::json();
+  j["active_units"] = dm.n_active;
+  if (factors.size() > 0) {
+    j["mig"] = dm.mig;
+    j["dci_disentanglement"] = dm.dci_disentanglement;
+    j["dci_completeness"] = dm.dci_completeness;
+    j["dci_informativeness"] = dm.dci_informativeness;
+    j["sap"] = dm.sap;
+    j["factors"] = factors.cols();
+  }
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -101,6 +144,7 @@ void run_eval(const EvalOptions& o) {
             data_path << ": x has " << d.x.cols() << " and y " << d.y.cols() << " values per sample; the model expects "
                       << model.n_inputs() << " and " << model.n_outputs());
   MatrixRM x = take_rows(d.x, rows), y = take_rows(d.y, rows);
+  MatrixRM xi = d.xi.size() ? take_rows(d.xi, rows) : MatrixRM();
   auto t0 = std::chrono::steady_clock::now();
   MatrixRM y_pred = model.predict(x);
   const double secs = seconds_since(t0);
@@ -121,7 +165,9 @@ void run_eval(const EvalOptions& o) {
     j["rel_l2_fluct"] = m.rel_l2_fluct;
     j["r2"] = m.r2;
     j["rmse"] = m.rmse;
+    j["parameters"] = model.parameters();
     j["seconds"] = secs;
+    if (o.generative) add_latent_metrics(o, model, x, y, xi, j);
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%s on %s rows [%ld, %ld), split %s (%zu samples), z = mu(x):\n", model.path().c_str(),
@@ -145,6 +191,11 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--out", o->out, "Also write the predictions (.h5 with /y_pred and /rows, or .npy)");
   cmd->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N");
+  cmd->add_option("--generative", o->generative, "With --json, also generative quality of prior samples and "
+                                                  "disentanglement of the codes (SPEC §5)");
+  cmd->add_option("--gen-samples", o->gen_samples, "Prior samples M for the generative metrics (0 = rows of the split)");
+  cmd->add_option("--gen-seed", o->gen_seed, "Seed of the prior samples");
+  cmd->add_option("--factors", o->factors, "Leading KL coefficients (dataset /xi) used as ground-truth factors");
   cmd->callback([o] { run_eval(*o); });
 }
 
