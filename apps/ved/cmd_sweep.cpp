@@ -27,6 +27,7 @@
 #include "sweep_plan.hpp"
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/h5.hpp"
 #include "ved/util/mpi.hpp"
 
 namespace ved::app {
@@ -114,7 +115,14 @@ void run_sweep(SweepOptions o) {
   VED_CHECK(!o.test.empty() && fs::exists(o.test), "--test " << o.test << ": file not found");
   VED_CHECK(o.parallel >= 1, "--parallel " << o.parallel << ": must be at least 1");
   fs::create_directories(fs::path(o.out) / "runs");
-  std::vector<SweepRun> plan = make_plan(o);
+  long n_rows = 0;
+  {
+    auto f = h5::File::open_read(o.data);
+    h5::ObjectInfo info = f.info("/y");
+    VED_CHECK(!info.dims.empty(), o.data << ": '/y' has no rows");
+    n_rows = static_cast<long>(info.dims[0]);
+  }
+  std::vector<SweepRun> plan = make_plan(o, n_rows);
   const std::string exe = self_path();
   std::vector<const SweepRun*> todo;
   size_t done = 0;

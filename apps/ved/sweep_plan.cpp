@@ -35,7 +35,7 @@ std::vector<std::string> split_words(const std::string& s) {
   return out;
 }
 
-std::vector<SweepRun> make_plan(const SweepOptions& o) {
+std::vector<SweepRun> make_plan(const SweepOptions& o, long n_rows) {
   auto methods = split_list(o.methods, "--methods");
   for (const auto& m : methods)
     VED_CHECK(m == "ved" || is_baseline(m), "--methods: unknown method '" << m << "'; expected ved, cca, pca, ridge, kpca or dmaps");
@@ -71,17 +71,22 @@ std::vector<SweepRun> make_plan(const SweepOptions& o) {
     if (ved)
       for (const auto& e : extra) n_extra *= e.second.size();
     const auto& run_presets = ved ? presets : std::vector<std::pair<std::string, std::string>>{{"", ""}};
-    for (const auto& r : latents)
+    // Ridge has no latent size: one run per training-set size.
+    const std::vector<std::string> method_latents = method == "ridge" ? std::vector<std::string>{"0"} : latents;
+    for (const auto& r : method_latents)
       for (const auto& be : b)
         for (const auto& la : l)
           for (const auto& n : sizes)
             for (const auto& seed : s)
               for (const auto& [preset, preset_args] : run_presets)
               for (size_t x = 0; x < n_extra; ++x) {
+                // A linear embedding of n rows has at most n - 1 directions.
+                long n_train = std::stol(n) > 0 ? std::min(std::stol(n), n_rows) : n_rows;
+                if (!ved && method != "ridge" && std::stol(r) >= n_train) continue;
                 SweepRun run;
                 run.method = method;
                 run.params = {{"latent", std::stoi(r)}, {"train_size", std::stol(n)}, {"seed", std::stol(seed)}};
-                std::string key = method + "_r" + r + "_n" + n;
+                std::string key = method == "ridge" ? method + "_n" + n : method + "_r" + r + "_n" + n;
                 if (ved) {
                   run.params["beta"] = std::stod(be);
                   run.params["lambda"] = std::stod(la);
@@ -137,7 +142,11 @@ std::vector<std::string> train_command(const SweepRun& run, const SweepOptions& 
 
 std::vector<std::string> baseline_command(const SweepRun& run, const SweepOptions& o, const std::string& exe) {
   std::vector<std::string> cmd = {exe, "baseline", "--method", run.method, "--data", o.data, "--test", o.test,
-                                  "--latent", std::to_string(run.params["latent"].get<int>()), "--json"};
+                                  "--threads", std::to_string(o.threads), "--json"};
+  if (run.method != "ridge") {
+    cmd.push_back("--latent");
+    cmd.push_back(std::to_string(run.params["latent"].get<int>()));
+  }
   long n = run.params["train_size"].get<long>();
   if (n > 0) {
     cmd.push_back("--rows");

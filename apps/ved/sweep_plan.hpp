@@ -40,7 +40,8 @@ struct SweepRun {
   std::string preset_args;                // extra `ved train` arguments of the preset
 };
 
-std::vector<SweepRun> make_plan(const SweepOptions& o);
+// n_rows: rows of --data (bounds the latent sizes a linear baseline can have).
+std::vector<SweepRun> make_plan(const SweepOptions& o, long n_rows);
 std::vector<std::string> train_command(const SweepRun& run, const SweepOptions& o, const std::string& exe,
                                        const std::string& dir);
 std::vector<std::string> baseline_command(const SweepRun& run, const SweepOptions& o, const std::string& exe);

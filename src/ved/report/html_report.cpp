@@ -97,6 +97,24 @@ std::string error_vs_r(const ResultTable& rows, const ClaimSettings& s) {
     PlotSeries ps = series_over(mr, name, "latent", "rel_l2_fluct");
     if (!ps.x.empty()) series.push_back(ps);
   }
+  // Full-rank methods (ridge: latent 0) are a level line across the r axis.
+  double r_lo = 1e300, r_hi = 0;
+  for (const auto& s2 : series)
+    for (double x : s2.x)
+      if (x > 0) {
+        r_lo = std::min(r_lo, x);
+        r_hi = std::max(r_hi, x);
+      }
+  for (auto& s2 : series)
+    if (s2.x.size() == 1 && s2.x[0] == 0 && r_hi > 0) {
+      s2.name += " (full rank)";
+      s2.x = {r_lo, r_hi};
+      s2.y = {s2.y[0], s2.y[0]};
+      s2.y_lo.clear();
+      s2.y_hi.clear();
+    }
+  series.erase(std::remove_if(series.begin(), series.end(), [](const PlotSeries& p) { return p.x.size() == 1 && p.x[0] <= 0; }),
+               series.end());
   if (series.empty()) return "";
   std::ostringstream h;
   h << "<h2>Reconstruction error against latent size</h2><p class='note'>Held-out test set, " << fmt(n_max, 6)
