@@ -68,7 +68,7 @@ std::string line_plot(const PlotLabels& labels, const std::vector<PlotSeries>& s
   fs::create_directories(dir);
   std::ostringstream gp;
   gp << "set terminal svg size " << labels.width << "," << labels.height
-     << " dynamic enhanced font 'sans,11' background rgb 'white'\n"
+     << " dynamic noenhanced font 'sans,11' background rgb 'white'\n"
      << "set title " << gp_quote(labels.title) << "\nset xlabel " << gp_quote(labels.x_label) << "\nset ylabel "
      << gp_quote(labels.y_label) << "\nset key outside right top\nset grid lc rgb '#dddddd'\n"
      << "set datafile missing 'nan'\n";
