@@ -100,6 +100,10 @@ void run_demo(const DemoOptions& o) {
   };
   sweep_step("linear baselines over r (CCA, PCA + least squares, ridge)",
              {"--methods", "cca,pca,ridge", "--latent", "1,2,5,10,25,50,100,147,200,300", "--train-size", small + "," + all});
+  sweep_step("nonlinear baselines: kernel PCA and diffusion maps (linear decoder)",
+             {"--methods", "kpca,dmaps", "--latent", "5,10,25,50,100,147,200,300", "--train-size", small + "," + all});
+  sweep_step("kernel PCA and diffusion maps with a kernel-ridge decoder",
+             {"--methods", "kpca-krr,dmaps-krr", "--latent", o.full ? "10,25,50,100,147,200" : "25,50,147", "--train-size", all});
   sweep_step("VEDs at r = 50: the beta x lambda grid at two training-set sizes",
              {"--methods", "ved", "--latent", "50", "--beta", "0,1e-3", "--lambda", "0,1e-2", "--train-size",
               small + "," + all, "--seeds", seeds});

@@ -23,7 +23,7 @@ std::vector<std::string> split_list(const std::string& s, const std::string& wha
 }
 
 bool is_baseline(const std::string& m) {
-  return m == "cca" || m == "pca" || m == "ridge" || m == "kpca" || m == "dmaps";
+  return m == "cca" || m == "pca" || m == "ridge" || m == "kpca" || m == "dmaps" || m == "kpca-krr" || m == "dmaps-krr";
 }
 
 }  // namespace
@@ -38,7 +38,9 @@ std::vector<std::string> split_words(const std::string& s) {
 std::vector<SweepRun> make_plan(const SweepOptions& o, long n_rows) {
   auto methods = split_list(o.methods, "--methods");
   for (const auto& m : methods)
-    VED_CHECK(m == "ved" || is_baseline(m), "--methods: unknown method '" << m << "'; expected ved, cca, pca, ridge, kpca or dmaps");
+    VED_CHECK(m == "ved" || is_baseline(m), "--methods: unknown method '" << m
+                                                                          << "'; expected ved, cca, pca, ridge, kpca, dmaps, "
+                                                                             "kpca-krr or dmaps-krr");
   auto latents = split_list(o.latent, "--latent");
   auto betas = split_list(o.beta, "--beta");
   auto lambdas = split_list(o.lambda, "--lambda");
@@ -141,8 +143,15 @@ std::vector<std::string> train_command(const SweepRun& run, const SweepOptions& 
 }
 
 std::vector<std::string> baseline_command(const SweepRun& run, const SweepOptions& o, const std::string& exe) {
-  std::vector<std::string> cmd = {exe, "baseline", "--method", run.method, "--data", o.data, "--test", o.test,
+  // "kpca-krr" = kernel PCA with a kernel-ridge decoder (likewise dmaps-krr).
+  const bool krr = run.method.size() > 4 && run.method.compare(run.method.size() - 4, 4, "-krr") == 0;
+  const std::string method = krr ? run.method.substr(0, run.method.size() - 4) : run.method;
+  std::vector<std::string> cmd = {exe, "baseline", "--method", method, "--data", o.data, "--test", o.test,
                                   "--threads", std::to_string(o.threads), "--json"};
+  if (krr) {
+    cmd.push_back("--decoder");
+    cmd.push_back("krr");
+  }
   if (run.method != "ridge") {
     cmd.push_back("--latent");
     cmd.push_back(std::to_string(run.params["latent"].get<int>()));
@@ -158,7 +167,8 @@ std::vector<std::string> baseline_command(const SweepRun& run, const SweepOption
 void add_sweep_options(CLI::App& cmd, SweepOptions& o) {
   cmd.add_option("--data", o.data, "Training dataset (HDF5)")->required();
   cmd.add_option("--test", o.test, "Test dataset: every row is scored")->required();
-  cmd.add_option("--methods", o.methods, "Comma list of ved, cca, pca, ridge, kpca, dmaps");
+  cmd.add_option("--methods", o.methods, "Comma list of ved, cca, pca, ridge, kpca, dmaps, kpca-krr, dmaps-krr "
+                                         "(kernel embeddings with a kernel-ridge decoder)");
   cmd.add_option("--latent", o.latent, "Comma list of latent sizes r");
   cmd.add_option("--beta", o.beta, "Comma list of KL weights (VED)");
   cmd.add_option("--lambda", o.lambda, "Comma list of covariance-penalty weights (VED)");

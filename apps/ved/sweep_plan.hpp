@@ -13,7 +13,7 @@ namespace ved::app {
 struct SweepOptions {
   std::string data;                       // training dataset
   std::string test;                       // test dataset (every row is scored)
-  std::string methods = "ved";            // ved, cca, pca, ridge, kpca, dmaps
+  std::string methods = "ved";            // ved, cca, pca, ridge, kpca, dmaps, kpca-krr, dmaps-krr
   std::string latent = "50";              // comma lists: each combination is one run
   std::string beta = "1e-3";
   std::string lambda = "1e-2";
