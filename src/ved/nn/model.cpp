@@ -97,6 +97,15 @@ VedImpl::VedImpl(const ModelConfig& config) : config_(config), act_(parse_activa
     in = c.decoder_hidden[i];
   }
   decoder_fc_.push_back(register_module("decoder_out", nn::Linear(in, c.output_features)));
+  if (c.encoder == "conv") set_channels_last(true);
+}
+
+void VedImpl::set_channels_last(bool on) {
+  torch::NoGradGuard no_grad;
+  const auto format = on ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  for (auto& p : parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(format));
+  channels_last_ = on;
 }
 
 torch::Tensor VedImpl::conv_features(const torch::Tensor& x) {
@@ -105,7 +114,8 @@ torch::Tensor VedImpl::conv_features(const torch::Tensor& x) {
                 x.size(3) == c.input_width,
             "encoder input has shape " << x.sizes() << "; expected [B, " << c.input_channels << ", "
                                        << c.input_height << ", " << c.input_width << "]");
-  torch::Tensor h = activate(maybe_norm(stem_norm_, stem_->forward(x)), act_);
+  const auto format = channels_last_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  torch::Tensor h = activate(maybe_norm(stem_norm_, stem_->forward(x.contiguous(format))), act_);
   size_t block = 0;
   for (size_t s = 0; s < downs_.size(); ++s) {
     for (int b = 0; b < c.blocks; ++b) h = blocks_[block++]->forward(h);
