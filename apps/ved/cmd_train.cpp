@@ -8,10 +8,23 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>  // setenv
 
 #include "commands.hpp"
 #include "ved/train/trainer.hpp"
 #include "ved/util/error.hpp"
+
+// OpenMP threads that wait by spinning (libgomp's default here) make multi-threaded
+// training collapse when the cores are shared: at 2 threads on a 2-core machine with other
+// work running, a step took 1.2 s instead of 0.07 s with passive waiting. libgomp reads
+// OMP_WAIT_POLICY when it is loaded, before main(), so the default is set from the
+// executable's .preinit_array, which runs before any library initialiser. A value the
+// user set is kept.
+namespace {
+void prefer_passive_openmp_wait(int, char**, char**) { setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0); }
+__attribute__((section(".preinit_array"), used)) void (*const prefer_passive_openmp_wait_entry)(int, char**, char**) =
+    prefer_passive_openmp_wait;
+}  // namespace
 
 namespace ved::app {
 namespace {
@@ -37,22 +50,30 @@ void run_train(TrainCli& cli) {
   if (!o.quiet) std::printf("%s\n", trainer.describe().c_str());
   std::fflush(stdout);
 
-  // Ctrl-C stops after the current batch; the last completed epoch's checkpoint stays.
+  // Ctrl-C or SIGTERM (a scheduler's stop) ends training after the current batch; the
+  // last completed epoch's checkpoint stays.
   g_stop = false;
   trainer.set_stop_flag(&g_stop);
-  auto previous = std::signal(SIGINT, on_sigint);
+  auto previous_int = std::signal(SIGINT, on_sigint);
+  auto previous_term = std::signal(SIGTERM, on_sigint);
   TrainSummary s;
   try {
     s = trainer.run();
   } catch (...) {
-    std::signal(SIGINT, previous);
+    std::signal(SIGINT, previous_int);
+    std::signal(SIGTERM, previous_term);
     throw;
   }
-  std::signal(SIGINT, previous);
+  std::signal(SIGINT, previous_int);
+  std::signal(SIGTERM, previous_term);
 
   if (s.interrupted) {
     std::printf("stopped after epoch %d of %d (%d this run); continue with the same command plus --resume\n",
                 s.epochs_done, o.epochs, s.epochs_this_run);
+    // Stopped by a signal: not finished, so callers (scripts, ved sweep) must not take it
+    // for a completed run. --stop-after is a requested stop and succeeds.
+    VED_CHECK(!g_stop, "training interrupted after epoch " << s.epochs_done << " of " << o.epochs
+                                                          << "; the checkpoint in " << o.out << " is kept: rerun with --resume");
     return;
   }
   std::printf("trained %d epochs%s (%d this run, %.1f s, %.0f samples/s); ", s.epochs_done,
