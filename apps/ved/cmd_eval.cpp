@@ -94,7 +94,7 @@ void write_predictions(const std::string& path, const MatrixRM& y, const std::ve
   }
   AtomicOutput out(path);
   {
-    auto f = h5::File::create(out.temp_path());
+    auto f = h5::File::create(out);
     f.write("/y_pred", y.data(), dims);
     f.write("/rows", rows.data(), {rows.size()});
     f.close();

@@ -33,7 +33,7 @@ void run_map2grid(const Map2GridOptions& o) {
   }
   AtomicOutput out(o.out);
   {
-    auto f = h5::File::create(out.temp_path());
+    auto f = h5::File::create(out);
     const size_t h = g.height, w = g.width;
     if (images.size() > 0) f.write("/images", images.data(), {static_cast<size_t>(images.rows()), h, w});
     std::vector<int64_t> mask(g.pixel_count.size()), cp(g.cell_pixel.begin(), g.cell_pixel.end());

@@ -56,7 +56,7 @@ void run_predict(const PredictOptions& o) {
   } else {
     AtomicOutput out(o.out);
     {
-      auto f = h5::File::create(out.temp_path());
+      auto f = h5::File::create(out);
       f.write("/y_mu", y_mu.data(), dims_of(y_mu));
       f.write("/z_mu", e.mu.data(), dims_of(e.mu));
       f.write("/z_logvar", e.logvar.data(), dims_of(e.logvar));

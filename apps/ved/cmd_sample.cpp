@@ -36,7 +36,7 @@ void run_sample(const SampleOptions& o) {
   if (o.out.size() > 4 && o.out.substr(o.out.size() - 4) == ".npy") {
     npy::write(out.temp_path(), y.data(), dims);
   } else {
-    auto f = h5::File::create(out.temp_path());
+    auto f = h5::File::create(out);
     f.write("/y", y.data(), dims);
     f.set_attr("/", "model", model.path());
     f.set_attr("/", "seed", static_cast<int64_t>(o.seed));

@@ -37,7 +37,7 @@ void run_solve(const SolveOptions& o) {
 
   AtomicOutput out(o.out);
   {
-    auto f = h5::File::create(out.temp_path());
+    auto f = h5::File::create(out);
     f.write("/head", head.data(), {static_cast<size_t>(head.rows()), static_cast<size_t>(head.cols())});
     f.write("/head_wells", wells.data(), {static_cast<size_t>(wells.rows()), static_cast<size_t>(wells.cols())});
     std::vector<int64_t> w(site.wells.begin(), site.wells.end());

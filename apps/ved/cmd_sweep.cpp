@@ -9,6 +9,10 @@
 
 #include <fcntl.h>
 
+#include <climits>
+#include <cstdint>
+#include <map>
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -49,40 +53,64 @@ std::string last_line(const std::string& text) {
   return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
-// Executes one run; returns its result row (params + metrics) or throws with the log tail.
-json execute(const SweepRun& run, const SweepOptions& o, const std::string& exe) {
-  fs::path dir = fs::path(o.out) / "runs" / run.key;
-  fs::create_directories(dir);
-  std::string err = (dir / "stderr.log").string();
-  json metrics;
-  auto t0 = std::chrono::steady_clock::now();
-  auto check = [&](int rc, const std::string& what) {
-    if (rc == 0) return;
-    std::string tail = last_line(read_file(err));
-    VED_FAIL("run " << run.key << ": " << what << " exited with status " << rc << ": " << tail << " (log: " << err << ")");
-  };
-  if (run.method == "ved") {
-    std::vector<std::string> train = train_command(run, o, exe, dir.string());
-    check(spawn_wait(train, (dir / "train.out").string(), err), "ved train");
-    std::vector<std::string> eval = {exe, "eval", "--model", dir.string(), "--data", o.test, "--split", "all", "--json"};
-    if (!o.eval_args.empty()) for (const auto& a : split_words(o.eval_args)) eval.push_back(a);
-    check(spawn_wait(eval, (dir / "eval.out").string(), err), "ved eval");
-    metrics = json::parse(last_line(read_file((dir / "eval.out").string())));
-  } else {
-    std::vector<std::string> cmd = baseline_command(run, o, exe);
-    check(spawn_wait(cmd, (dir / "baseline.out").string(), err), "ved baseline");
-    metrics = json::parse(last_line(read_file((dir / "baseline.out").string())));
-    if (metrics.is_array()) metrics = metrics.back();
-  }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+json result_row(const SweepRun& run, const json& metrics, double secs) {
   json row = run.params;
   row["key"] = run.key;
   row["method"] = run.method;
   row["seconds"] = secs;
   for (auto& [k, v] : metrics.items())
     if (!row.contains(k) && (v.is_number() || v.is_string() || v.is_boolean())) row[k] = v;
-  write_text_atomic((dir / "result.json").string(), row.dump() + "\n");
   return row;
+}
+
+// Executes a task: one VED run (train + eval), or every latent size of one baseline and
+// training size (one fit serves them all). Returns the rows it wrote; throws with the log
+// tail on failure.
+std::vector<json> execute(const std::vector<const SweepRun*>& task, const SweepOptions& o, const std::string& exe) {
+  const SweepRun& first = *task.front();
+  fs::path dir = fs::path(o.out) / "runs" / first.key;
+  for (const SweepRun* run : task) fs::create_directories(fs::path(o.out) / "runs" / run->key);
+  std::string err = (dir / "stderr.log").string();
+  auto t0 = std::chrono::steady_clock::now();
+  auto check = [&](int rc, const std::string& what) {
+    if (rc == 0) return;
+    std::string tail = last_line(read_file(err));
+    VED_FAIL("run " << first.key << ": " << what << " exited with status " << rc << ": " << tail << " (log: " << err << ")");
+  };
+  std::vector<json> rows;
+  if (first.method == "ved") {
+    std::vector<std::string> train = train_command(first, o, exe, dir.string());
+    check(spawn_wait(train, (dir / "train.out").string(), err), "ved train");
+    std::vector<std::string> eval = {exe, "eval", "--model", dir.string(), "--data", o.test, "--split", "all", "--json"};
+    if (!o.eval_args.empty()) for (const auto& a : split_words(o.eval_args)) eval.push_back(a);
+    check(spawn_wait(eval, (dir / "eval.out").string(), err), "ved eval");
+    json metrics = json::parse(last_line(read_file((dir / "eval.out").string())));
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rows.push_back(result_row(first, metrics, secs));
+  } else {
+    std::vector<int> latents;
+    for (const SweepRun* run : task) latents.push_back(run->params["latent"].get<int>());
+    std::vector<std::string> cmd = baseline_command(first, o, exe, latents);
+    check(spawn_wait(cmd, (dir / "baseline.out").string(), err), "ved baseline");
+    // JSON Lines, one object per latent size (ridge: one object).
+    std::map<int, json> by_latent;
+    std::istringstream lines(read_file((dir / "baseline.out").string()));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.empty() || line[0] != '{') continue;
+      json m = json::parse(line);
+      by_latent[m.contains("latent") && m["latent"].is_number() ? m["latent"].get<int>() : 0] = m;
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / task.size();
+    for (const SweepRun* run : task) {
+      int r = run->params["latent"].get<int>();
+      VED_CHECK(by_latent.count(r), "run " << run->key << ": `ved baseline` printed no result for latent size " << r
+                                           << " (log: " << err << ")");
+      rows.push_back(result_row(*run, by_latent[r], secs));
+    }
+  }
+  for (size_t i = 0; i < task.size(); ++i)
+    write_text_atomic((fs::path(o.out) / "runs" / task[i]->key / "result.json").string(), rows[i].dump() + "\n");
+  return rows;
 }
 
 void write_csv(const std::string& path, const std::vector<json>& rows) {
@@ -124,15 +152,39 @@ void run_sweep(SweepOptions o) {
   }
   std::vector<SweepRun> plan = make_plan(o, n_rows);
   const std::string exe = self_path();
-  std::vector<const SweepRun*> todo;
-  size_t done = 0;
+  // Tasks: each VED run alone; a baseline's latent sizes at one training size together.
+  std::vector<std::vector<const SweepRun*>> tasks;
+  std::map<std::string, size_t> baseline_task;
+  size_t done = 0, n_todo = 0, n_tasks = 0;  // tasks are dealt to MPI ranks in turn
   for (const auto& run : plan) {
     fs::path result = fs::path(o.out) / "runs" / run.key / "result.json";
-    if (fs::exists(result)) ++done;
-    else if (static_cast<int>(run.index % o.world_size) == o.world_rank) todo.push_back(&run);
+    if (fs::exists(result)) {
+      ++done;
+      continue;
+    }
+    if (run.method == "ved") {
+      if (static_cast<int>(n_tasks++ % o.world_size) == o.world_rank) {
+        tasks.push_back({&run});
+        ++n_todo;
+      }
+      continue;
+    }
+    std::string group = run.method + "_n" + std::to_string(run.params["train_size"].get<long>());
+    auto it = baseline_task.find(group);
+    if (it == baseline_task.end()) {
+      if (static_cast<int>(n_tasks++ % o.world_size) != o.world_rank) {
+        baseline_task[group] = SIZE_MAX;
+        continue;
+      }
+      it = baseline_task.emplace(group, tasks.size()).first;
+      tasks.emplace_back();
+    }
+    if (it->second == SIZE_MAX) continue;
+    tasks[it->second].push_back(&run);
+    ++n_todo;
   }
   std::printf("sweep%s: %zu runs, %zu done, %zu to run here (%d in parallel)\n",
-              o.world_size > 1 ? (" rank " + std::to_string(o.world_rank)).c_str() : "", plan.size(), done, todo.size(),
+              o.world_size > 1 ? (" rank " + std::to_string(o.world_rank)).c_str() : "", plan.size(), done, n_todo,
               o.parallel);
   size_t finished = done;
   std::fflush(stdout);
@@ -140,13 +192,13 @@ void run_sweep(SweepOptions o) {
   std::atomic<size_t> next{0};
   std::vector<std::string> failures;
   auto worker = [&] {
-    for (size_t i; (i = next++) < todo.size();) {
-      const SweepRun& run = *todo[i];
+    for (size_t i; (i = next++) < tasks.size();) {
       try {
-        json row = execute(run, o, exe);
+        std::vector<json> rows = execute(tasks[i], o, exe);
         std::lock_guard<std::mutex> lock(mutex);
-        std::printf("[%zu/%zu] %s: rel_l2_fluct %.4f (%.0f s)\n", ++finished, plan.size(), run.key.c_str(),
-                    row.value("rel_l2_fluct", std::nan("")), row.value("seconds", 0.0));
+        for (const json& row : rows)
+          std::printf("[%zu/%zu] %s: rel_l2_fluct %.4f (%.1f s)\n", ++finished, plan.size(), row["key"].get<std::string>().c_str(),
+                      row.value("rel_l2_fluct", std::nan("")), row.value("seconds", 0.0));
         std::fflush(stdout);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -156,7 +208,7 @@ void run_sweep(SweepOptions o) {
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 0; t < std::min<int>(o.parallel, static_cast<int>(std::max<size_t>(todo.size(), 1))); ++t)
+  for (int t = 0; t < std::min<int>(o.parallel, static_cast<int>(std::max<size_t>(tasks.size(), 1))); ++t)
     pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   // Failures are reported by the rank that saw them; the table waits for every rank.

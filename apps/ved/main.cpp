@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/mpi.hpp"
 
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int rank = ved::mpi::world().rank;
+  // Ctrl-C, SIGTERM and file-size limits never leave a partial output behind.
+  ved::install_cleanup_handlers();
   // A failing rank aborts the job so that the other ranks never wait for it forever.
   auto fail = [rank](const char* what) {
     std::fprintf(stderr, "error%s: %s\n", ved::mpi::world().size > 1 ? (" (rank " + std::to_string(rank) + ")").c_str() : "",

@@ -142,7 +142,8 @@ std::vector<std::string> train_command(const SweepRun& run, const SweepOptions& 
   return cmd;
 }
 
-std::vector<std::string> baseline_command(const SweepRun& run, const SweepOptions& o, const std::string& exe) {
+std::vector<std::string> baseline_command(const SweepRun& run, const SweepOptions& o, const std::string& exe,
+                                          const std::vector<int>& latents) {
   // "kpca-krr" = kernel PCA with a kernel-ridge decoder (likewise dmaps-krr).
   const bool krr = run.method.size() > 4 && run.method.compare(run.method.size() - 4, 4, "-krr") == 0;
   const std::string method = krr ? run.method.substr(0, run.method.size() - 4) : run.method;
@@ -153,8 +154,10 @@ std::vector<std::string> baseline_command(const SweepRun& run, const SweepOption
     cmd.push_back("krr");
   }
   if (run.method != "ridge") {
+    std::string list;
+    for (int r : latents) list += (list.empty() ? "" : ",") + std::to_string(r);
     cmd.push_back("--latent");
-    cmd.push_back(std::to_string(run.params["latent"].get<int>()));
+    cmd.push_back(list);
   }
   long n = run.params["train_size"].get<long>();
   if (n > 0) {

@@ -44,7 +44,9 @@ struct SweepRun {
 std::vector<SweepRun> make_plan(const SweepOptions& o, long n_rows);
 std::vector<std::string> train_command(const SweepRun& run, const SweepOptions& o, const std::string& exe,
                                        const std::string& dir);
-std::vector<std::string> baseline_command(const SweepRun& run, const SweepOptions& o, const std::string& exe);
+// One `ved baseline` call for all `latents` of run's method and training size.
+std::vector<std::string> baseline_command(const SweepRun& run, const SweepOptions& o, const std::string& exe,
+                                          const std::vector<int>& latents);
 std::vector<std::string> split_words(const std::string& s);
 void add_sweep_options(CLI::App& cmd, SweepOptions& o);
 

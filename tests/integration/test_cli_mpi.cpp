@@ -53,7 +53,7 @@ TEST(Mpi, SweepRunsEachRunOnceAcrossRanks) {
   auto r = run_mpi(2, "sweep --data " + dir + "/tr.h5 --test " + dir + "/te.h5 --methods cca,pca --latent 2,5 --out " +
                           dir + "/sw");
   ASSERT_EQ(r.code, 0) << r.err;
-  // Each rank announces its share: 2 of the 4 runs each.
+  // Each rank announces its share: one baseline (both latent sizes, one fit) each.
   EXPECT_NE(r.out.find("sweep rank 0: 4 runs, 0 done, 2 to run here"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("sweep rank 1: 4 runs, 0 done, 2 to run here"), std::string::npos) << r.out;
   std::ifstream csv(dir + "/sw/results.csv");

@@ -93,7 +93,7 @@ void write_dataset(const std::string& path, const Dataset& d) {
   VED_CHECK(d.x.rows() == d.y.rows(), "write_dataset: x has " << d.x.rows() << " rows, y " << d.y.rows());
   AtomicOutput out(path);
   {
-    auto f = h5::File::create(out.temp_path());
+    auto f = h5::File::create(out);
     std::vector<size_t> xdims = {static_cast<size_t>(d.x.rows())};
     if (d.x_shape.empty()) xdims.push_back(static_cast<size_t>(d.x.cols()));
     else xdims.insert(xdims.end(), d.x_shape.begin(), d.x_shape.end());

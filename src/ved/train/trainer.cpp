@@ -311,7 +311,7 @@ Validation Trainer::Impl::run_validation() {
 void Trainer::Impl::write_checkpoint() {
   AtomicOutput out(ckpt_path);
   {
-    auto f = h5::File::create(out.temp_path());
+    auto f = h5::File::create(out);
     meta.epoch = epoch;
     write_model_meta(f, meta);
     save_module(f, "", *model);
@@ -341,7 +341,7 @@ void Trainer::Impl::write_checkpoint() {
 void Trainer::Impl::write_model() {
   AtomicOutput out(model_path);
   {
-    auto f = h5::File::create(out.temp_path());
+    auto f = h5::File::create(out);
     meta.epoch = epoch;
     write_model_meta(f, meta);
     if (opt.keep == "best" && !best_state.is_empty()) {

@@ -1,9 +1,11 @@
 #include "ved/util/atomic_file.hpp"
 
 #include <fcntl.h>     // open
+#include <signal.h>    // sigaction
 #include <sys/stat.h>  // stat
 #include <unistd.h>    // fsync, getpid, access
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +17,36 @@ namespace ved {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Temporaries of live AtomicOutputs, readable from a signal handler (fixed storage, one
+// atomic flag per slot).
+constexpr int kSlots = 64;
+char g_temp_paths[kSlots][4096];
+std::atomic<bool> g_slot_used[kSlots];
+
+int register_temp(const std::string& path) {
+  if (path.size() >= sizeof g_temp_paths[0]) return -1;
+  for (int i = 0; i < kSlots; ++i) {
+    bool expected = false;
+    if (g_slot_used[i].compare_exchange_strong(expected, true)) {
+      std::memcpy(g_temp_paths[i], path.c_str(), path.size() + 1);
+      return i;
+    }
+  }
+  return -1;
+}
+
+void unregister_temp(int slot) {
+  if (slot >= 0) g_slot_used[slot] = false;
+}
+
+extern "C" void cleanup_and_die(int sig) {
+  for (int i = 0; i < kSlots; ++i)
+    if (g_slot_used[i]) ::unlink(g_temp_paths[i]);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
 bool is_special_file(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
@@ -52,11 +84,22 @@ AtomicOutput::AtomicOutput(std::string final_path) : final_path_(std::move(final
     fs::path p(final_path_);
     temp_path_ = (p.parent_path() / ("." + p.filename().string() + ".tmp." +
                                      std::to_string(::getpid()))).string();
+    slot_ = register_temp(temp_path_);
   }
 }
 
 AtomicOutput::~AtomicOutput() {
   if (!committed_ && !direct_) std::remove(temp_path_.c_str());
+  unregister_temp(slot_);
+}
+
+void install_cleanup_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = cleanup_and_die;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::signal(SIGXFSZ, SIG_IGN);
 }
 
 void AtomicOutput::commit() {
@@ -65,6 +108,8 @@ void AtomicOutput::commit() {
     fsync_path(temp_path_);
     VED_CHECK(std::rename(temp_path_.c_str(), final_path_.c_str()) == 0,
               final_path_ << ": cannot rename temporary into place: " << std::strerror(errno));
+    unregister_temp(slot_);
+    slot_ = -1;
     fs::path dir = fs::path(final_path_).parent_path();
     fsync_path(dir.empty() ? "." : dir.string());
   }

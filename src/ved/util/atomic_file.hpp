@@ -28,6 +28,7 @@ class AtomicOutput {
   std::string temp_path_;
   bool direct_ = false;
   bool committed_ = false;
+  int slot_ = -1;  // registry slot for signal-time cleanup
 };
 
 // Writes text atomically (temporary + rename); throws ved::Error with the path on failure.
@@ -35,5 +36,10 @@ void write_text_atomic(const std::string& path, const std::string& text);
 
 // Throws a clear error when the directory that would hold `path` is missing or unwritable.
 void check_output_path(const std::string& path);
+
+// Installs SIGINT/SIGTERM handlers that delete every temporary of a live AtomicOutput and
+// then die by the same signal, and ignores SIGXFSZ so that a file-size limit becomes a
+// write error (reported, temporary removed) instead of a kill. Called once by main.
+void install_cleanup_handlers();
 
 }  // namespace ved

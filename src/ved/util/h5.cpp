@@ -2,11 +2,13 @@
 
 #include <hdf5.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 
+#include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
 
 namespace ved::h5 {
@@ -15,7 +17,12 @@ namespace {
 // HDF5's default error handler prints a stack to stderr; we report our own messages.
 void silence_hdf5() {
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  std::call_once(once, [] {
+    // No library shutdown at exit: after a failed write (disk full, file-size limit) the
+    // half-closed file makes HDF5 1.10's exit handler crash; the OS closes the file anyway.
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  });
 }
 
 // Closes any HDF5 identifier on scope exit.
@@ -108,7 +115,7 @@ void write_numeric(const std::string& path, hid_t file, const std::string& name,
   VED_CHECK(ds >= 0, path << ": cannot create dataset '" << name << "'");
   if (product(dims) > 0) {
     VED_CHECK(H5Dwrite(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0,
-              path << ": cannot write dataset '" << name << "' (disk full?)");
+              path << ": cannot write dataset '" << name << "' (disk full or file-size limit?)");
   }
 }
 
@@ -161,9 +168,18 @@ File File::open_read(const std::string& path) {
 
 File File::create(const std::string& path) {
   silence_hdf5();
+  errno = 0;
   hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  VED_CHECK(id >= 0, path << ": cannot create HDF5 file (directory missing or not writable?)");
+  int err = errno;
+  VED_CHECK(id >= 0, path << ": cannot create HDF5 file" << (err ? std::string(": ") + std::strerror(err) : std::string())
+                          << " (directory missing or not writable, or disk full?)");
   return File(path, id);
+}
+
+File File::create(const AtomicOutput& out) {
+  File f = create(out.temp_path());
+  f.path_ = out.final_path();
+  return f;
 }
 
 File::File(File&& other) noexcept : path_(std::move(other.path_)), id_(other.id_) {

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+namespace ved {
+class AtomicOutput;
+}
+
 namespace ved::h5 {
 
 struct ObjectInfo {
@@ -23,6 +27,8 @@ class File {
  public:
   static File open_read(const std::string& path);
   static File create(const std::string& path);  // truncates
+  // Creates `out`'s temporary; errors name the final path the user asked for.
+  static File create(const AtomicOutput& out);
   File(File&& other) noexcept;
   File& operator=(File&& other) noexcept;
   File(const File&) = delete;
