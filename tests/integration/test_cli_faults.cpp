@@ -1,0 +1,177 @@
+// Bad input and faults, run as a user would: every case ends with a one-line error that
+// names the file and the field, a non-zero exit, and no output that looks complete.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+#include <fcntl.h>
+
+#include "cli_harness.hpp"
+#include "ved/data/dataset.hpp"
+#include "ved/util/h5.hpp"
+#include "ved/util/npy.hpp"
+
+namespace ved {
+namespace fs = std::filesystem;
+using test::run_ved;
+
+namespace {
+
+// Files in `dir` other than the given ones (leftover temporaries would show up here).
+std::vector<std::string> stray_files(const std::string& dir, const std::set<std::string>& expected) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (!expected.count(e.path().filename().string())) out.push_back(e.path().filename().string());
+  return out;
+}
+
+void write_h5(const std::string& path, const MatrixRM& x, const MatrixRM& y) {
+  auto f = h5::File::create(path);
+  f.write("/x", x.data(), {static_cast<size_t>(x.rows()), static_cast<size_t>(x.cols())});
+  f.write("/y", y.data(), {static_cast<size_t>(y.rows()), static_cast<size_t>(y.cols())});
+  f.close();
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST(Faults, FileSizeLimitMidWriteIsAnErrorAndLeavesNothing) {
+  std::string dir = test::temp_dir("fsz");
+  auto r = test::run_command("ulimit -f 200; " + std::string(VED_BINARY) + " generate --samples 100 --modes 50 --out " +
+                             dir + "/d.h5");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_TRUE(has(r.err, dir + "/d.h5: cannot write dataset")) << r.err;
+  EXPECT_TRUE(stray_files(dir, {}).empty());
+}
+
+TEST(Faults, DevFullIsWrittenDirectlyAndReportsNoSpace) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP();
+  auto r = run_ved("generate --samples 5 --modes 10 --out /dev/full");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(has(r.err, "/dev/full: cannot create HDF5 file: No space left on device")) << r.err;
+  EXPECT_TRUE(fs::exists("/dev/full"));  // never renamed over
+  r = run_ved("solve --input " + std::string(VED_DATA_DIR) + "/hanford/conduct_log_1x.mat:/conduct_log --out /dev/full");
+  EXPECT_EQ(r.code, 1);
+}
+
+TEST(Faults, KilledGenerateLeavesNoCompleteOutputAndARerunFinishes) {
+  std::string dir = test::temp_dir("kill");
+  const std::string args = " generate --samples 30000 --modes 100 --seed 9 --threads 1 --out " + dir + "/d.h5";
+  for (int sig : {SIGTERM, SIGKILL}) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int null = ::open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      dup2(null, 2);
+      execl("/bin/sh", "sh", "-c", ("exec " + std::string(VED_BINARY) + args).c_str(), nullptr);
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ::kill(pid, sig);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "ved finished before the signal; make the job longer";
+    EXPECT_EQ(WTERMSIG(status), sig);
+    EXPECT_FALSE(fs::exists(dir + "/d.h5"));
+    if (sig == SIGTERM) {
+      EXPECT_TRUE(stray_files(dir, {}).empty());  // its temporary is deleted
+    }
+  }
+  // The same command again completes, with the same data as an uninterrupted run.
+  auto r = run_ved(args.substr(1).replace(args.find("30000") - 1, 5, "2000"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto r2 = run_ved("generate --samples 2000 --modes 100 --seed 9 --threads 2 --out " + dir + "/ref.h5");
+  ASSERT_EQ(r2.code, 0) << r2.err;
+  EXPECT_TRUE(read_dataset(dir + "/d.h5").x == read_dataset(dir + "/ref.h5").x);
+}
+
+TEST(Faults, BadDatasetsGiveOneLineErrorsNamingFileAndField) {
+  std::string dir = test::temp_dir("bad");
+  const std::string out = " --out " + dir + "/run";
+  // NaN in x.
+  MatrixRM x = MatrixRM::Random(20, 6), y = MatrixRM::Random(20, 3);
+  x(7, 2) = std::nan("");
+  write_h5(dir + "/nan.h5", x, y);
+  // Row counts differ.
+  write_h5(dir + "/rows.h5", MatrixRM::Random(20, 6), MatrixRM::Random(19, 3));
+  // Zero rows.
+  write_h5(dir + "/empty.h5", MatrixRM(0, 6), MatrixRM(0, 3));
+  // Missing /y.
+  {
+    auto f = h5::File::create(dir + "/noy.h5");
+    MatrixRM a = MatrixRM::Random(4, 2);
+    f.write("/x", a.data(), {4, 2});
+    f.close();
+  }
+  // Truncated file.
+  write_h5(dir + "/good.h5", MatrixRM::Random(400, 50), MatrixRM::Random(400, 3));
+  fs::copy_file(dir + "/good.h5", dir + "/trunc.h5");
+  fs::resize_file(dir + "/trunc.h5", fs::file_size(dir + "/good.h5") / 3);
+  // Not HDF5 at all.
+  std::ofstream(dir + "/text.h5") << "x,y\n1,2\n";
+
+  struct Case {
+    std::string file, expect;
+  };
+  for (const Case& c : std::vector<Case>{{"nan.h5", "nan.h5: '/x' row 7 column 2 is nan"},
+                                        {"rows.h5", "rows.h5: '/x' has 20 rows but '/y' has 19"},
+                                        {"empty.h5", "empty.h5: '/x' has zero rows"},
+                                        {"noy.h5", "noy.h5: dataset '/y' not found"},
+                                        {"trunc.h5", "trunc.h5: cannot"},
+                                        {"text.h5", "text.h5: not an HDF5 file"},
+                                        {"missing.h5", "missing.h5: file not found"}}) {
+    for (const std::string verb : {"baseline --method cca --latent 2 --data ", "train --epochs 1 --data "}) {
+      auto r = run_ved(verb + dir + "/" + c.file + (verb[0] == 't' ? out : ""));
+      EXPECT_EQ(r.code, 1) << verb << c.file;
+      EXPECT_TRUE(has(r.err, c.expect)) << verb << c.file << ": " << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;  // one line
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir + "/run/model.h5"));
+}
+
+TEST(Faults, SizesTheDataCannotSupportAreRejected) {
+  std::string dir = test::temp_dir("sizes");
+  write_h5(dir + "/d.h5", MatrixRM::Random(30, 8), MatrixRM::Random(30, 4));
+  auto r = run_ved("baseline --method pca --latent 40 --data " + dir + "/d.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(has(r.err, "--latent 40")) << r.err;
+  r = run_ved("train --data " + dir + "/d.h5 --latent 0 --out " + dir + "/run");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(has(r.err, "latent")) << r.err;
+  r = run_ved("train --data " + dir + "/d.h5 --batch 0 --out " + dir + "/run");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(has(r.err, "batch")) << r.err;
+  r = run_ved("generate --samples -3 --out " + dir + "/g.h5");
+  EXPECT_EQ(r.code, 1);
+  r = run_ved("generate --samples 5 --threads 0 --out " + dir + "/g.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(has(r.err, "--threads 0: must be at least 1")) << r.err;
+}
+
+TEST(Faults, UnwritableOutputsAreRejectedBeforeWork) {
+  std::string dir = test::temp_dir("unwritable");
+  fs::create_directories(dir + "/ro");
+  fs::permissions(dir + "/ro", fs::perms::owner_read | fs::perms::owner_exec);
+  auto r = run_ved("generate --samples 5 --modes 10 --out " + dir + "/nodir/d.h5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(has(r.err, "does not exist")) << r.err;
+  if (::geteuid() != 0) {  // root writes anywhere
+    r = run_ved("generate --samples 5 --modes 10 --out " + dir + "/ro/d.h5");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(has(r.err, "is not writable")) << r.err;
+  }
+  r = run_ved("generate --samples 5 --modes 10 --out " + dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(has(r.err, "is a directory")) << r.err;
+}
+
+}  // namespace ved
