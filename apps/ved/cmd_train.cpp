@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>  // setenv
 
+#include <unistd.h>  // write (async-signal-safe)
+
 #include "commands.hpp"
 #include "ved/train/trainer.hpp"
 #include "ved/util/error.hpp"
@@ -39,7 +41,22 @@ struct TrainCli {
 };
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_sigint(int) { g_stop = true; }
+void (*g_previous_int)(int) = SIG_DFL;
+void (*g_previous_term)(int) = SIG_DFL;
+
+// First signal: stop after the batch. A second one: the previous handler (main's, which
+// removes temporaries and exits), for a user who does not want to wait.
+extern "C" void on_sigint(int sig) {
+  if (g_stop) {
+    std::signal(sig, sig == SIGINT ? g_previous_int : g_previous_term);
+    std::raise(sig);
+    return;
+  }
+  g_stop = true;
+  const char msg[] = "\nstopping after this batch (the last epoch's checkpoint is kept); again to abort\n";
+  ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)ignored;
+}
 
 void run_train(TrainCli& cli) {
   TrainOptions& o = cli.train;
@@ -54,18 +71,18 @@ void run_train(TrainCli& cli) {
   // last completed epoch's checkpoint stays.
   g_stop = false;
   trainer.set_stop_flag(&g_stop);
-  auto previous_int = std::signal(SIGINT, on_sigint);
-  auto previous_term = std::signal(SIGTERM, on_sigint);
+  g_previous_int = std::signal(SIGINT, on_sigint);
+  g_previous_term = std::signal(SIGTERM, on_sigint);
   TrainSummary s;
   try {
     s = trainer.run();
   } catch (...) {
-    std::signal(SIGINT, previous_int);
-    std::signal(SIGTERM, previous_term);
+    std::signal(SIGINT, g_previous_int);
+    std::signal(SIGTERM, g_previous_term);
     throw;
   }
-  std::signal(SIGINT, previous_int);
-  std::signal(SIGTERM, previous_term);
+  std::signal(SIGINT, g_previous_int);
+  std::signal(SIGTERM, g_previous_term);
 
   if (s.interrupted) {
     std::printf("stopped after epoch %d of %d (%d this run); continue with the same command plus --resume\n",

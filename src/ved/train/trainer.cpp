@@ -399,6 +399,7 @@ std::string Trainer::Impl::diagnose(const torch::Tensor& stats, int64_t n_batche
 
 TrainSummary Trainer::Impl::run() {
   TrainSummary s;
+  s.val_rel_l2_fluct = std::nan("");
   s.parameters = count_parameters(*model);
   const std::vector<int64_t>& train = meta.split.train;
   const int64_t n_train = static_cast<int64_t>(train.size()), batch = opt.batch;
@@ -531,6 +532,7 @@ TrainSummary Trainer::Impl::run() {
   s.seconds = seconds_since(t_start);
   s.samples_per_s = train_seconds > 0 ? static_cast<double>(s.epochs_this_run * n_batches * batch) / train_seconds : 0;
   if (!s.interrupted) {
+    if (s.epochs_this_run == 0) s.val_rel_l2_fluct = run_validation().metrics.rel_l2_fluct;  // resumed a finished run
     write_model();
     s.finished = true;
     s.model_path = model_path;

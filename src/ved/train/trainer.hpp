@@ -32,7 +32,7 @@ struct TrainSummary {
   bool interrupted = false;       // stopped by --stop-after or the stop flag
   int best_epoch = 0;             // 1-based epoch with the lowest validation loss (0: none)
   double best_val_loss = 0;
-  double val_rel_l2_fluct = 0;    // of the last epoch (NaN without a validation split)
+  double val_rel_l2_fluct = 0;    // of the last weights trained (NaN without a validation split)
   int64_t parameters = 0;
   int64_t n_train = 0;
   double seconds = 0;             // training time of this invocation
