@@ -2,6 +2,8 @@
 // diagnosis of a diverging run, early stopping, and inference through TrainedModel.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -165,6 +167,33 @@ TEST(Train, DivergenceIsDiagnosedAndTheLastGoodCheckpointKept) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("already holds a training run"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Train, ScheduleAndKlWarmupAreAppliedPerEpoch) {
+  std::string dir = temp_dir("sched");
+  write_dataset(dir + "/d.h5", synthetic_dataset(64, 7));
+  TrainOptions o = small_options(dir + "/d.h5", dir + "/run");
+  o.epochs = 3;
+  o.schedule = "step";
+  o.step_size = 1;
+  o.gamma = 0.5;
+  o.beta = 0.2;
+  o.kl_warmup = 2;
+  Trainer(o).run();
+  std::vector<std::string> l = lines(dir + "/run/train.jsonl");
+  ASSERT_EQ(l.size(), 3u);
+  const double lr[] = {1e-2, 5e-3, 2.5e-3}, beta[] = {0.1, 0.2, 0.2};
+  for (int e = 0; e < 3; ++e) {
+    auto j = nlohmann::json::parse(l[e]);
+    EXPECT_EQ(j["epoch"], e + 1);
+    EXPECT_DOUBLE_EQ(j["lr"].get<double>(), lr[e]);
+    EXPECT_DOUBLE_EQ(j["beta"].get<double>(), beta[e]);
+    for (const char* k : {"loss", "rec", "kl", "cov_offdiag", "cov_diag", "grad_norm", "val_loss", "val_rel_l2_fluct",
+                          "val_r2", "seconds", "samples_per_s"})
+      EXPECT_TRUE(j[k].is_number()) << k;
+    // The logged total is REC + β·KL + λ·COV up to the batch averaging of each term.
+    EXPECT_GT(j["loss"].get<double>(), j["rec"].get<double>());
   }
 }
 
