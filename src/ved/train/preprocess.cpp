@@ -13,7 +13,6 @@ namespace ved {
 namespace {
 
 // Independent streams of one seed (rng.hpp's mix_seed): the split, and one per epoch.
-constexpr uint64_t kSplitStream = 0x5B1170000ULL;
 constexpr uint64_t kShuffleSeedTag = 0x5E0FF1E5ULL;
 
 // Unbiased-enough integer in [0, bound) by multiply-shift (Lemire), deterministic everywhere.
@@ -119,25 +118,6 @@ MatrixRM OutputTransform::invert(const float* y_std, Eigen::Index n) const {
   for (Eigen::Index i = 0; i < n; ++i)
     for (Eigen::Index j = 0; j < m; ++j) y(i, j) = mean[j] + scale[j] * static_cast<double>(y_std[i * m + j]);
   return y;
-}
-
-Split make_split(int64_t n, double val_fraction, double test_fraction, uint64_t seed) {
-  std::vector<int64_t> perm(static_cast<size_t>(n));
-  std::iota(perm.begin(), perm.end(), 0);
-  std::mt19937_64 engine(mix_seed(seed, kSplitStream));
-  shuffle(perm, engine);
-  const int64_t n_test = std::llround(n * test_fraction);
-  const int64_t n_val = std::llround(n * val_fraction);
-  VED_CHECK(n - n_test - n_val >= 2, "the split of " << n << " rows leaves " << n - n_test - n_val
-                                                     << " for training; lower --val-fraction / --test-fraction");
-  Split s;
-  s.test.assign(perm.begin(), perm.begin() + n_test);
-  s.val.assign(perm.begin() + n_test, perm.begin() + n_test + n_val);
-  s.train.assign(perm.begin() + n_test + n_val, perm.end());
-  std::sort(s.test.begin(), s.test.end());
-  std::sort(s.val.begin(), s.val.end());
-  std::sort(s.train.begin(), s.train.end());
-  return s;
 }
 
 std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int64_t epoch) {

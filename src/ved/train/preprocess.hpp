@@ -13,6 +13,7 @@
 
 #include "ved/data/dataset.hpp"
 #include "ved/grid/map2grid.hpp"
+#include "ved/data/split.hpp"
 #include "ved/util/array.hpp"
 
 namespace ved {
@@ -53,11 +54,12 @@ struct OutputTransform {
 // a constant feature gets scale 1 so it maps to 0.
 void column_stats(const MatrixRM& a, const std::vector<int64_t>& rows, Eigen::VectorXd* mean, Eigen::VectorXd* scale);
 
-struct Split {
-  std::vector<int64_t> train, val, test;  // row indices, each sorted ascending
-};
-// A seeded random partition: round(n·test) test rows, round(n·val) validation rows, the rest train.
-Split make_split(int64_t n, double val_fraction, double test_fraction, uint64_t seed);
+// A seeded random partition: round(n·test) test rows, round(n·val) validation rows, the
+// rest train — the split every method shares (data/split.hpp).
+using Split = DataSplit;
+inline Split make_split(int64_t n, double val_fraction, double test_fraction, uint64_t seed) {
+  return split_rows(n, val_fraction, test_fraction, seed);
+}
 
 // Deterministic shuffle of 0..n-1 for one epoch: stream `epoch` of the seed (so a resumed
 // run draws the same order without storing generator state).
