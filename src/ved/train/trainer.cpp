@@ -412,6 +412,7 @@ TrainSummary Trainer::Impl::run() {
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(opt.seed);
   double train_seconds = 0;
   const auto t_start = std::chrono::steady_clock::now();
+  const bool terminal = Progress::enabled();  // bar and live loss only on a terminal
 
   while (epoch < opt.epochs) {
     if (opt.stop_after > 0 && s.epochs_this_run >= opt.stop_after) {
@@ -455,7 +456,7 @@ TrainSummary Trainer::Impl::run() {
       adam->step();
       stats[b] = torch::stack({t.total.detach(), t.rec.detach(), t.kl.detach(), t.cov_offdiag.detach(),
                                t.cov_diag.detach(), grad_norm.to(torch::kFloat32)});
-      if (Progress::enabled() && b % 8 == 0) progress.set_suffix("loss " + format_g(t.total.item<double>()));
+      if (terminal && b % 8 == 0) progress.set_suffix("loss " + format_g(t.total.item<double>()));
       progress.advance();
     }
     if (stopped) {
@@ -512,7 +513,7 @@ TrainSummary Trainer::Impl::run() {
         << format_g(mean[kCovOd].item<double>() + mean[kCovD].item<double>());
     if (v.has) msg << " | val rel_l2_fluct " << format_g(v.metrics.rel_l2_fluct, 4) << " r2 " << format_g(v.metrics.r2, 4);
     msg << " | lr " << format_g(adam->lr(), 3);
-    if (Progress::enabled()) {
+    if (terminal) {
       progress.set_suffix(msg.str());
       progress.finish();
     } else if (!opt.quiet) {
