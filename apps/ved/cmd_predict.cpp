@@ -63,6 +63,7 @@ void run_predict(const PredictOptions& o) {
       if (o.samples > 0) {
         f.write("/y_mean", p.mean.data(), dims_of(p.mean));
         f.write("/y_std", p.std.data(), dims_of(p.std));
+        f.write("/y_std_latent", p.std_latent.data(), dims_of(p.std_latent));
       }
       f.set_attr("/", "model", model.path());
       f.set_attr("/", "input", o.input);
@@ -72,6 +73,11 @@ void run_predict(const PredictOptions& o) {
     }
     out.commit();
   }
+  if (o.samples > 0 && model.meta().noise_std.size() == 0)
+    std::fprintf(stderr,
+                 "note: %s has no decoder-noise estimate (the checkpoint of an unfinished run, or an older "
+                 "model): the std is the spread over z alone\n",
+                 model.path().c_str());
   std::printf("predicted %ld samples (%d draws of z each) -> %s\n", static_cast<long>(x.rows()), o.samples,
               o.out.c_str());
 }
@@ -81,9 +87,10 @@ void run_predict(const PredictOptions& o) {
 void add_predict_command(CLI::App& app) {
   auto o = std::make_shared<PredictOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "predict", "Predict y for inputs x with a trained VED: mean and std over z ~ q(z|x), and y at z = mu(x). "
-                 ".h5 output holds /y_mean, /y_std, /y_mu, /z_mu, /z_logvar; .npy output holds the mean, "
-                 "and the std in <name>_std.npy");
+      "predict", "Predict y for inputs x with a trained VED: the mean and standard deviation of y under z ~ q(z|x) "
+                 "and the decoder noise estimated on the validation rows, and y at z = mu(x). .h5 output holds "
+                 "/y_mean, /y_std, /y_std_latent (spread over z alone), /y_mu, /z_mu, /z_logvar; .npy output holds "
+                 "the mean, and the std in <name>_std.npy");
   cmd->add_option("--model", o->model, "Run folder (ved train --out) or its model.h5")->required();
   cmd->add_option("--input", o->input, "Inputs [K, n]: FILE.npy or FILE.h5[:/dataset] (default dataset /x)")->required();
   cmd->add_option("--samples", o->samples, "Draws of z per input for mean and std (0: only z = mu)");

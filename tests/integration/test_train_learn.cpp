@@ -2,6 +2,7 @@
 // TrainedModel (z = mu, predictive moments, prior samples) on the result. Labelled slow.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "ved/data/dataset.hpp"
@@ -46,6 +47,19 @@ TEST(Train, LearnsASmoothMapAndInferenceAgreesWithTheLog) {
   ReconstructionMetrics r = reconstruction_metrics(y, m.predict(x), m.meta().output.mean);
   EXPECT_NEAR(r.rel_l2_fluct, s.val_rel_l2_fluct, 1e-5);
   EXPECT_EQ(m.meta().split.test.size(), 40u);
+
+  // The decoder noise stored with the model is the RMS residual per output on the
+  // validation rows; on the unseen test rows, mean ± 2 std covers most values.
+  ASSERT_EQ(m.meta().noise_std.size(), d.y.cols());
+  EXPECT_EQ(m.meta().noise_rows, "val");
+  MatrixRM res = m.predict(x) - y;
+  for (Eigen::Index j = 0; j < d.y.cols(); ++j)
+    EXPECT_NEAR(m.meta().noise_std[j], std::sqrt(res.col(j).squaredNorm() / res.rows()), 1e-9);
+  MatrixRM xt = take_rows(d.x, m.meta().split.test), yt = take_rows(d.y, m.meta().split.test);
+  PredictiveMoments pt = m.predict_moments(xt, 30, 1);
+  double inside = ((yt - pt.mean).array().abs() < 2 * pt.std.array()).cast<double>().mean();
+  EXPECT_GT(inside, 0.8);
+  EXPECT_TRUE((pt.std.array() >= pt.std_latent.array()).all());
 
   // Predictive moments: deterministic for a seed; the mean sits near the z = μ prediction
   // and the spread is positive.

@@ -56,6 +56,10 @@ void write_model_meta(h5::File& f, const ModelMeta& m) {
   }
   write_vector(f, "/output/mean", m.output.mean);
   write_vector(f, "/output/scale", m.output.scale);
+  if (m.noise_std.size() > 0) {
+    write_vector(f, "/output/noise_std", m.noise_std);
+    f.set_attr("/output", "noise_rows", m.noise_rows);
+  }
 
   write_indices(f, "/split/train", m.split.train);
   write_indices(f, "/split/val", m.split.val);
@@ -103,6 +107,10 @@ ModelMeta read_model_meta(const h5::File& f) {
   }
   m.output.mean = read_vector(f, "/output/mean");
   m.output.scale = read_vector(f, "/output/scale");
+  if (f.has("/output/noise_std")) {
+    m.noise_std = read_vector(f, "/output/noise_std");
+    m.noise_rows = f.attr_string("/output", "noise_rows");
+  }
 
   m.split.train = read_indices(f, "/split/train");
   m.split.val = read_indices(f, "/split/val");

@@ -9,7 +9,9 @@
 //   /buffers/<name>   module buffers (normalisation running statistics)
 //   /input/mean, /input/scale [n]; attrs kind (grid_map | image | vector), channels,
 //                     height, width; /input/map2grid/{entry_cell, entry_pixel}
-//   /output/mean, /output/scale [m]
+//   /output/mean, /output/scale [m]; /output/noise_std [m] (optional): the decoder's
+//                     noise s per output in physical units, the RMS residual at z = μ on
+//                     the validation rows (attr noise_rows: "val" or "train")
 //   /split/train, /split/val, /split/test  int64 row indices into the rows used;
 //                     attrs n_rows, rows_begin, rows_end, y_checksum, data
 //
@@ -30,6 +32,8 @@ struct ModelMeta {
   ModelConfig config;
   InputTransform input;
   OutputTransform output;
+  Eigen::VectorXd noise_std;  // [m] or empty: decoder noise s (SPEC §1: p(y|z) = N(f(z), s²I))
+  std::string noise_rows;     // rows noise_std was estimated on: "val" or "train"
   Split split;
   std::string train_options_json;
   std::string data;          // dataset path used for training

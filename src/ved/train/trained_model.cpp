@@ -119,6 +119,7 @@ PredictiveMoments TrainedModel::predict_moments(const MatrixRM& x, int n_samples
   PredictiveMoments out;
   out.mean.resize(n, n_outputs());
   out.std.resize(n, n_outputs());
+  out.std_latent.resize(n, n_outputs());
   const OutputTransform& t = impl_->meta.output;
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t k = std::min(kChunk, n - i);
@@ -136,8 +137,13 @@ PredictiveMoments TrainedModel::predict_moments(const MatrixRM& x, int n_samples
     }
     out.mean.middleRows(i, k) = unstandardise(mean, t);
     MatrixRM sd = to_matrix((m2 / static_cast<double>(n_samples - 1)).sqrt());
-    for (int64_t a = 0; a < k; ++a) out.std.row(i + a) = (sd.row(a).array() * t.scale.transpose().array()).matrix();
+    for (int64_t a = 0; a < k; ++a) out.std_latent.row(i + a) = (sd.row(a).array() * t.scale.transpose().array()).matrix();
   }
+  const Eigen::VectorXd& noise = impl_->meta.noise_std;
+  if (noise.size() == n_outputs())
+    out.std = (out.std_latent.array().square().rowwise() + noise.transpose().array().square()).sqrt().matrix();
+  else
+    out.std = out.std_latent;  // a checkpoint of an unfinished run has no noise estimate
   return out;
 }
 

@@ -17,9 +17,12 @@
 
 namespace ved {
 
+// The predictive distribution of y given x: z ~ q(z|x), y ~ N(f(z), s²I) with s the
+// decoder noise estimated after training (ModelMeta::noise_std).
 struct PredictiveMoments {
-  MatrixRM mean;  // [N, m]
-  MatrixRM std;   // [N, m] standard deviation over the samples of z (ddof = 1)
+  MatrixRM mean;        // [N, m] mean of f(z) over the samples of z
+  MatrixRM std;         // [N, m] sqrt(var_z f(z) + s²): the predictive standard deviation
+  MatrixRM std_latent;  // [N, m] standard deviation of f(z) over z alone (ddof = 1)
 };
 
 struct Encodings {

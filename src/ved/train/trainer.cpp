@@ -115,6 +115,8 @@ struct Trainer::Impl {
     return {beta, opt.lambda_offdiag_value(), opt.lambda_diag_value()};
   }
   Validation run_validation();
+  MatrixRM predict_rows(const std::vector<int64_t>& rows);  // physical units, z = μ
+  void load_state(const NamedTensors& state);
   void write_checkpoint();
   void write_model();
   NamedTensors state_copy();
@@ -308,6 +310,26 @@ Validation Trainer::Impl::run_validation() {
   return v;
 }
 
+MatrixRM Trainer::Impl::predict_rows(const std::vector<int64_t>& rows_in) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const torch::Tensor rows_all = to_tensor(rows_in).to(device);
+  const int64_t n = rows_all.size(0);
+  std::vector<torch::Tensor> preds;
+  for (int64_t i = 0; i < n; i += kEvalChunk) {
+    torch::Tensor rows = rows_all.narrow(0, i, std::min(kEvalChunk, n - i));
+    preds.push_back(model->decode(model->encode(x_all.index_select(0, rows)).mu));
+  }
+  torch::Tensor pred = torch::cat(preds).to(torch::kCPU).contiguous();
+  return meta.output.invert(pred.data_ptr<float>(), n);
+}
+
+void Trainer::Impl::load_state(const NamedTensors& state) {
+  torch::NoGradGuard no_grad;
+  for (const auto& p : model->named_parameters()) p.value().copy_(state["params/" + p.key()]);
+  for (const auto& b : model->named_buffers()) b.value().copy_(state["buffers/" + b.key()]);
+}
+
 void Trainer::Impl::write_checkpoint() {
   AtomicOutput out(ckpt_path);
   {
@@ -339,18 +361,28 @@ void Trainer::Impl::write_checkpoint() {
 }
 
 void Trainer::Impl::write_model() {
+  // With --keep best the model takes the best weights now: training is over.
+  int selected = epoch;
+  if (opt.keep == "best" && !best_state.is_empty()) {
+    load_state(best_state);
+    selected = best_epoch;
+  }
+  // The decoder noise s of p(y|z) = N(f(z), s²I), per output: the RMS residual at z = μ on
+  // the validation rows (the training rows, which underestimate it, when there are none).
+  // `ved predict` adds it to the spread over z.
+  const bool on_val = meta.split.val.size() >= 2;
+  const std::vector<int64_t>& rows = on_val ? meta.split.val : meta.split.train;
+  const MatrixRM residual = predict_rows(rows) - take_rows(data.y, rows);
+  meta.noise_std = residual.array().square().colwise().mean().sqrt().transpose();
+  meta.noise_rows = on_val ? "val" : "train";
+
   AtomicOutput out(model_path);
   {
     auto f = h5::File::create(out);
     meta.epoch = epoch;
     write_model_meta(f, meta);
-    if (opt.keep == "best" && !best_state.is_empty()) {
-      write_tensors(f, "", best_state);  // params/..., buffers/...
-      f.set_attr("/", "selected_epoch", static_cast<int64_t>(best_epoch));
-    } else {
-      save_module(f, "", *model);
-      f.set_attr("/", "selected_epoch", static_cast<int64_t>(epoch));
-    }
+    save_module(f, "", *model);
+    f.set_attr("/", "selected_epoch", static_cast<int64_t>(selected));
     f.close();
   }
   out.commit();
