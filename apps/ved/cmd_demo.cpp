@@ -113,12 +113,12 @@ void run_demo(const DemoOptions& o) {
               small + "," + all, "--seeds", seeds});
   sweep_step("VEDs at other latent sizes",
              {"--methods", "ved", "--latent", o.full ? "5,10,25,100,147" : "10,25,100", "--train-size", all, "--seeds", "1"});
-  // Equal parameter counts (±1%): two residual blocks per stage and one decoder layer,
-  // against no residual block and four decoder layers.
+  // Equal parameter counts (305,335 vs 305,729): two residual blocks per stage and one
+  // hidden decoder layer, against no residual block and three hidden decoder layers.
   sweep_step("encoder/decoder depth at equal parameter count",
              {"--methods", "ved", "--latent", "50", "--train-size", all, "--seeds", seeds, "--preset",
               "deep-encoder:--encoder-blocks 2 --decoder-hidden 256", "--preset",
-              "deep-decoder:--encoder-blocks 0 --decoder-hidden 256,256,256,256"});
+              "deep-decoder:--encoder-blocks 0 --decoder-hidden 197,197,197"});
   const std::string main_run = sweep + "/runs/ved_r50_n" + all + "_b1e-3_l1e-2_s1";
   steps.run("heads decoded from prior samples z ~ N(0, I)",
             {"sample", "--model", main_run, "--samples", "8", "--seed", "1", "--out", d + "/prior_samples.h5"},
