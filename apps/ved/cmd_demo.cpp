@@ -123,8 +123,12 @@ void run_demo(const DemoOptions& o) {
   steps.run("heads decoded from prior samples z ~ N(0, I)",
             {"sample", "--model", main_run, "--samples", "8", "--seed", "1", "--out", d + "/prior_samples.h5"},
             d + "/prior_samples.h5");
+  steps.run("a latent traversal: heads as z_1 moves from -2.5 to 2.5",
+            {"sample", "--model", main_run, "--traverse", "1", "--steps", "5", "--out", d + "/traversal.h5"},
+            d + "/traversal.h5");
   steps.run("the report",
-            {"report", "--sweep", sweep, "--data", test, "--samples", d + "/prior_samples.h5:/y", "--fact",
+            {"report", "--sweep", sweep, "--data", test, "--samples", d + "/prior_samples.h5:/y", "--traversal",
+             d + "/traversal.h5:/y", "--fact",
              "Training set=" + all + " realisations (and the first " + small + "), " + train, "--fact",
              "Test set=" + std::to_string(o.test) + " held-out realisations, " + test, "--fact",
              "VED training=" + E + " epochs, Adam, cosine schedule, batch 64 (SPEC §8 architecture)", "--out",

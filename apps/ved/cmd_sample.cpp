@@ -2,6 +2,7 @@
 // how well these match real outputs is the VED's generative quality.
 //
 //   ved sample --model run/ --samples 1000 --seed 2 --out generated.h5
+//   ved sample --model run/ --traverse 1 --steps 7 --range 2.5 --out traversal.h5  # z_1 swept, rest 0
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -24,13 +25,32 @@ struct SampleOptions {
   std::string out;
   int threads = 0;
   std::string device = "cpu";
+  int traverse = 0;     // 1-based latent coordinate to sweep (0 = sample the prior)
+  int steps = 7;
+  double range = 2.5;   // z_dim from -range to +range
 };
 
 void run_sample(const SampleOptions& o) {
   check_output_path(o.out);
   set_torch_threads(o.threads);
   TrainedModel model(o.model, o.device);
-  MatrixRM y = model.sample(o.samples, o.seed);
+  VED_CHECK(o.traverse >= 0 && o.traverse <= model.latent(),
+            "--traverse " << o.traverse << " out of range [1, " << model.latent() << "] (0 = sample the prior)");
+  VED_CHECK(o.traverse == 0 || (o.steps >= 2 && o.range > 0),
+            "--steps " << o.steps << " / --range " << o.range << ": a traversal needs at least 2 steps and a positive range");
+  std::vector<double> z_values;
+  MatrixRM y;
+  if (o.traverse > 0) {
+    // A latent traversal: one coordinate from -range to +range, the others at the prior mean.
+    MatrixRM z = MatrixRM::Zero(o.steps, model.latent());
+    for (int i = 0; i < o.steps; ++i) {
+      z_values.push_back(-o.range + 2 * o.range * i / (o.steps - 1));
+      z(i, o.traverse - 1) = z_values.back();
+    }
+    y = model.decode(z);
+  } else {
+    y = model.sample(o.samples, o.seed);
+  }
   std::vector<size_t> dims = {static_cast<size_t>(y.rows()), static_cast<size_t>(y.cols())};
   AtomicOutput out(o.out);
   if (o.out.size() > 4 && o.out.substr(o.out.size() - 4) == ".npy") {
@@ -40,12 +60,22 @@ void run_sample(const SampleOptions& o) {
     f.write("/y", y.data(), dims);
     f.set_attr("/", "model", model.path());
     f.set_attr("/", "seed", static_cast<int64_t>(o.seed));
-    f.set_attr("/", "source", std::string("prior: y = f(z), z ~ N(0, I)"));
+    if (o.traverse > 0) {
+      f.write("/z_values", z_values.data(), {z_values.size()});
+      f.set_attr("/y", "dim", static_cast<int64_t>(o.traverse - 1));
+      f.set_attr("/", "source", "traversal of z_" + std::to_string(o.traverse) + ", other coordinates 0");
+    } else {
+      f.set_attr("/", "source", std::string("prior: y = f(z), z ~ N(0, I)"));
+    }
     f.close();
   }
   out.commit();
-  std::printf("decoded %ld draws of z ~ N(0, I_%d) -> %s [%ld, %ld]\n", static_cast<long>(y.rows()), model.latent(),
-              o.out.c_str(), static_cast<long>(y.rows()), static_cast<long>(y.cols()));
+  if (o.traverse > 0)
+    std::printf("decoded a traversal of z_%d over [%g, %g] in %d steps -> %s [%ld, %ld]\n", o.traverse, -o.range, o.range,
+                o.steps, o.out.c_str(), static_cast<long>(y.rows()), static_cast<long>(y.cols()));
+  else
+    std::printf("decoded %ld draws of z ~ N(0, I_%d) -> %s [%ld, %ld]\n", static_cast<long>(y.rows()), model.latent(),
+                o.out.c_str(), static_cast<long>(y.rows()), static_cast<long>(y.cols()));
 }
 
 }  // namespace
@@ -60,6 +90,9 @@ void add_sample_command(CLI::App& app) {
   cmd->add_option("--out", o->out, "Output file (.h5 or .npy)")->required();
   cmd->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N");
+  cmd->add_option("--traverse", o->traverse, "Instead of prior draws, sweep latent coordinate DIM (1-based), others 0");
+  cmd->add_option("--steps", o->steps, "Traversal: number of z values");
+  cmd->add_option("--range", o->range, "Traversal: z from -range to +range");
   cmd->callback([o] { run_sample(*o); });
 }
 

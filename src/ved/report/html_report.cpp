@@ -256,10 +256,20 @@ std::string maps_section(const ReportMaps& m) {
     h << "</div>";
   }
   if (m.traversal.rows() > 0 && m.traversal.cols() == static_cast<Eigen::Index>(m.site->wells.size())) {
-    double lo = m.traversal.minCoeff(), hi = m.traversal.maxCoeff();
-    h << "<h3>Latent traversal along z<sub>" << m.traversal_dim + 1 << "</sub> (other coordinates 0)</h3><div class='row'>";
+    // The change from the decoded z = 0 (the step nearest to it) shows what the coordinate
+    // controls; absolute heads would hide it under the regional gradient.
+    Eigen::Index mid = 0;
+    for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(m.traversal_values.size()); ++i)
+      if (std::abs(m.traversal_values[i]) < std::abs(m.traversal_values[mid])) mid = i;
+    MatrixRM delta = m.traversal.rowwise() - m.traversal.row(mid);
+    double amp = std::max(delta.cwiseAbs().maxCoeff(), 1e-12);
+    h << "<h3>Latent traversal along z<sub>" << m.traversal_dim + 1
+      << "</sub> (other coordinates 0): change of the decoded heads from z = "
+      << fmt(mid < static_cast<Eigen::Index>(m.traversal_values.size()) ? m.traversal_values[mid] : 0.0)
+      << "</h3><div class='row'>";
     for (Eigen::Index i = 0; i < m.traversal.rows(); ++i)
-      h << dots(m.traversal.row(i), "z = " + fmt(i < static_cast<Eigen::Index>(m.traversal_values.size()) ? m.traversal_values[i] : i), lo, hi);
+      h << dots(delta.row(i),
+                "z = " + fmt(i < static_cast<Eigen::Index>(m.traversal_values.size()) ? m.traversal_values[i] : i), -amp, amp);
     h << "</div>";
   }
   return h.str();
