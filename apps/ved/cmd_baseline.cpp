@@ -10,10 +10,11 @@
 // Rows: with --test, every row of --data (after --rows) trains and every row of --test is
 // scored; otherwise --data is split by the trainer's seeded split (same fractions and seed
 // as `ved train` give the same rows). CCA, PCA, kernel PCA and diffusion maps fit on the
-// training rows; ridge also picks alpha on the validation rows (by GCV on the training rows
-// when there are none). Kernel PCA and diffusion maps embed the test rows out of sample
-// (docs/baselines.md) and decode with least squares (one fit serves every r) or, with
-// --decoder krr, kernel ridge on the codes (one fit per r, alpha by GCV).
+// training rows; ridge also picks alpha on the validation rows (when there are none, on
+// the training rows by leave-one-out, or GCV with --ridge-cv gcv). Kernel PCA and diffusion
+// maps embed the test rows out of sample (docs/baselines.md) and decode with least squares
+// (one fit serves every r) or, with --decoder krr, kernel ridge on the codes (one fit per r,
+// alpha by GCV).
 //
 // Output: with --json, one JSON object per line (JSON Lines), one line per latent size in
 // ascending order (ridge: one line, "latent": null); otherwise a table.
@@ -52,6 +53,7 @@ struct BaselineCli {
   double cca_ridge_y = 1e-4;        // CCA: added to y's correlation matrix
   double alpha = -1;                // ridge: fixed alpha (< 0: select from the grid)
   std::string alphas;               // ridge: comma list of alphas ("" = N * 10^(-6..3))
+  std::string ridge_cv = "loo";     // ridge without validation rows: loo | gcv
   double bandwidth_factor = 1.0;    // kpca, dmaps: h = factor * median pairwise distance of standardised x
   double bandwidth = 0;             // kpca, dmaps: > 0 fixes h (the factor is then ignored)
   double dmaps_alpha = 1.0;         // dmaps: density normalisation in [0, 1]
@@ -331,6 +333,7 @@ void run_baseline(const BaselineCli& o) {
     RidgeOptions opt;
     opt.alpha = o.alpha;
     opt.alphas = parse_alphas(o.alphas);
+    opt.criterion = o.ridge_cv;
     opt.threads = o.threads;
     const auto t0 = std::chrono::steady_clock::now();
     const RidgeModel model = fit_ridge(r.x_train, r.y_train, r.x_val, r.y_val, opt);
@@ -435,8 +438,12 @@ void add_baseline_command(CLI::App& app) {
   cmd->add_option("--cca-ridge-y", o->cca_ridge_y, "CCA: ridge added to the correlation matrix of standardised y");
   cmd->add_option("--alpha", o->alpha,
                   "Ridge: fixed alpha on standardised data (sklearn's convention); < 0 selects it on the "
-                  "validation rows, or by GCV without them");
+                  "validation rows, or without them by --ridge-cv on the training rows");
   cmd->add_option("--alphas", o->alphas, "Ridge: comma list of alphas to select from (empty: N * 10^t, t = -6..3)");
+  cmd->add_option("--ridge-cv", o->ridge_cv,
+                  "Ridge without validation rows (e.g. with --test): select alpha by exact leave-one-out (loo) or "
+                  "generalised cross-validation (gcv) on the training rows")
+      ->check(CLI::IsMember({"loo", "gcv"}));
   cmd->add_option("--bandwidth-factor", o->bandwidth_factor,
                   "kpca, dmaps: Gaussian kernel exp(-|a-b|^2 / (2 h^2)) on standardised x with h = factor * median "
                   "pairwise distance of the training rows");

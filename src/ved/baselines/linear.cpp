@@ -105,6 +105,63 @@ Spectrum spectrum_of(const MatrixRM& xs) {
   return out;
 }
 
+// Below this, 1 - H_ii counts as 0: row i is interpolated (alpha = 0 with N <= n) and its
+// leave-one-out residual e_i / (1 - H_ii) is 0 / 0.
+constexpr double kLeverageFloor = 1e-12;
+
+// Scores model.alphas without validation rows, by exact leave-one-out ("loo") or GCV
+// ("gcv"), for ridge with an intercept: the centring of x_s and y_s is the intercept's
+// least-squares estimate, so the hat matrix is H = 11'/N + U diag(s^2 / (s^2 + alpha)) U'
+// with x_s = U S V' (rank k; U is orthogonal to 1 because x_s is centred). Its residual is
+// E = (I - H) Y_s = R + U diag(alpha / (s^2 + alpha)) C, C = U'Y_s = S^-1 Q and R = Y_s - U C
+// the part of Y_s that no alpha fits. xs [N, n], ys [N, m], q = V'x_s'y_s [k, m].
+void score_without_validation(const MatrixRM& xs, const MatrixRM& ys, const Spectrum& sp, const Eigen::MatrixXd& q,
+                              const std::string& criterion, RidgeModel& model) {
+  const Eigen::Index big_n = xs.rows(), k = sp.s2.size(), m = ys.cols();
+  const double n_rows = static_cast<double>(big_n), count = static_cast<double>(ys.size());
+  const Eigen::VectorXd s_inv = sp.s2.cwiseSqrt().cwiseInverse();
+  const MatrixRM u = times(xs, sp.v, k) * s_inv.asDiagonal();  // [N, k] left singular vectors
+  const Eigen::MatrixXd c = s_inv.asDiagonal() * q;              // [k, m] U'Y_s
+  const MatrixRM outside = ys - times(u, c, m);                  // [N, m] R, computed (not ||Y||^2 - ||C||^2)
+  const Eigen::ArrayXd s2 = sp.s2.array();
+  model.selection = criterion;
+  if (criterion == "gcv") {
+    // GCV (Golub, Heath & Wahba 1979): (||E||^2 / (N m)) / (1 - tr H / N)^2 with
+    // tr H = 1 + sum_k s_k^2 / (s_k^2 + alpha). The 1 is the intercept: without it, when
+    // N <= n (k = N - 1) the denominator tends to (1/N)^2 instead of 0 as alpha -> 0 while
+    // ||E||^2 -> 0, and GCV picks the grid's smallest alpha (near-interpolation).
+    const double rss_outside = outside.squaredNorm();
+    const Eigen::ArrayXd c2 = c.rowwise().squaredNorm().array();
+    for (size_t i = 0; i < model.alphas.size(); ++i) {
+      const double a = model.alphas[i];
+      const double rss = rss_outside + ((a / (s2 + a)).square() * c2).sum();
+      const double denom = 1.0 - (1.0 + (s2 / (s2 + a)).sum()) / n_rows;
+      model.scores[i] = denom > 0 ? rss / count / (denom * denom) : std::numeric_limits<double>::infinity();
+    }
+    return;
+  }
+  // Exact leave-one-out: the residual of row i from the fit without it is E_i / (1 - H_ii)
+  // (a penalised least-squares fit, here with an unpenalised intercept), and
+  // 1 - H_ii = (1 - 1/N - ||U_i||^2) + sum_k U_ik^2 alpha / (s_k^2 + alpha). The first term is
+  // row i's leverage outside span(U); it is 0 when x_s spans the centred rows (k = N - 1).
+  // Exact for x standardised with all N rows' statistics (only the intercept is refitted
+  // per fold). Cost per alpha: one [N, k] x [k, m] product.
+  const MatrixRM u2 = u.cwiseAbs2();  // [N, k]
+  Eigen::VectorXd leverage_outside = (1.0 - 1.0 / n_rows - u2.rowwise().sum().array()).cwiseMax(0.0).matrix();  // [N]
+  if (k == big_n - 1) leverage_outside.setZero();
+  for (size_t i = 0; i < model.alphas.size(); ++i) {
+    const double a = model.alphas[i];
+    const Eigen::VectorXd keep = (a / (s2 + a)).matrix();  // [k] 1 - shrinkage factor
+    const Eigen::VectorXd one_minus_h = leverage_outside + u2 * keep;  // [N]
+    if (one_minus_h.minCoeff() <= kLeverageFloor) {
+      model.scores[i] = std::numeric_limits<double>::infinity();
+      continue;
+    }
+    const MatrixRM e = outside + times(u, keep.asDiagonal() * c, m);  // [N, m] E
+    model.scores[i] = (e.rowwise().squaredNorm().array() / one_minus_h.array().square()).sum() / count;
+  }
+}
+
 Eigen::Index checked_latent(const LatentLinearModel& m, Eigen::Index r) {
   VED_CHECK(r >= 1 && r <= m.max_latent(),
             m.method << ": latent size " << r << " out of range [1, " << m.max_latent() << "]"
@@ -270,6 +327,8 @@ RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val
             "fit_ridge: validation data are " << x_val.cols() << " -> " << y_val.cols() << " but training data "
                                               << x.cols() << " -> " << y.cols());
   VED_CHECK(std::isfinite(opt.alpha), "fit_ridge: alpha = " << opt.alpha << "; expected a finite value");
+  VED_CHECK(opt.criterion == "loo" || opt.criterion == "gcv",
+            "fit_ridge: criterion '" << opt.criterion << "' is not one of: loo, gcv");
   for (double a : opt.alphas)
     VED_CHECK(std::isfinite(a) && a >= 0, "fit_ridge: grid alpha " << a << "; each must be finite and >= 0");
   set_threads(opt.threads);
@@ -310,24 +369,13 @@ RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val
         model.scores[i] = std::max(sse, 0.0) / count;
       }
     } else {
-      // GCV: (||(I - H) Y||^2 / (N m)) / (1 - tr H / N)^2, H the hat matrix. With
-      // C = U'Y (rows Q_j / s_j): ||(I - H) Y||^2 = ||Y||^2 - ||C||^2 + sum_j (alpha/(s_j^2 + alpha))^2 ||C_j||^2.
-      model.selection = "gcv";
-      const Eigen::ArrayXd c2 = q.rowwise().squaredNorm().array() / sp.s2.array();  // ||C_j||^2
-      const double yy = ys.squaredNorm(), big_n = static_cast<double>(x.rows());
-      const double outside = std::max(yy - c2.sum(), 0.0);
-      for (size_t i = 0; i < model.alphas.size(); ++i) {
-        const double a = model.alphas[i];
-        const Eigen::ArrayXd keep = a / (sp.s2.array() + a);  // 1 - shrinkage factor
-        const double rss = outside + (keep.square() * c2).sum();
-        const double dof = (sp.s2.array() / (sp.s2.array() + a)).sum();
-        const double denom = 1.0 - dof / big_n;
-        model.scores[i] = denom > 0 ? rss / static_cast<double>(ys.size()) / (denom * denom)
-                                    : std::numeric_limits<double>::infinity();
-      }
+      score_without_validation(xs, ys, sp, q, opt.criterion, model);
     }
     const size_t best =
         static_cast<size_t>(std::min_element(model.scores.begin(), model.scores.end()) - model.scores.begin());
+    VED_CHECK(std::isfinite(model.scores[best]),
+              "fit_ridge: no alpha of the grid has a finite " << model.selection << " score (alpha = 0 interpolates the "
+                                                               << x.rows() << " training rows); give alphas > 0");
     model.alpha = model.alphas[best];
     const auto [lo, hi] = std::minmax_element(model.alphas.begin(), model.alphas.end());
     model.alpha_at_grid_edge = model.alphas.size() > 1 && (model.alpha == *lo || model.alpha == *hi);

@@ -25,8 +25,9 @@
 // once (CCA: Cholesky, about 10 GFLOP in all, x'x and x'y being half of it; PCA and ridge:
 // symmetric eigendecomposition); the heavy products and the factorisations are
 // OpenBLAS/LAPACK calls. Measured on the 2-core build machine while shared (1 thread):
-// CCA fit 0.4-0.9 s, PCA 1.4 s, ridge with GCV 1.1-1.8 s; `ved baseline --latent 1:300`
-// 2.7 s in all (bench/bench_baselines.cpp compares with NumPy and scikit-learn).
+// CCA fit 0.4-0.9 s, PCA 1.4 s, ridge with GCV 1.1-1.8 s (with leave-one-out, the default
+// without validation rows, about 3x that); `ved baseline --latent 1:300` 2.7 s in all
+// (bench/bench_baselines.cpp compares with NumPy and scikit-learn).
 #include <Eigen/Core>
 
 #include <functional>
@@ -94,6 +95,9 @@ struct RidgeOptions {
   // ||Y_s - X_s W||_F^2 + alpha ||W||_F^2 over the training rows.
   double alpha = -1;            // >= 0: use this value, no selection
   std::vector<double> alphas;   // grid to select from (empty: N * 10^t, t = -6, -5.8, ..., 3)
+  // Without validation rows, alpha minimises the exact leave-one-out error ("loo") or
+  // generalised cross-validation ("gcv") on the training rows; see fit_ridge.
+  std::string criterion = "loo";
   int threads = 0;              // BLAS and Eigen threads (0 = leave the current setting)
 };
 
@@ -103,17 +107,30 @@ struct RidgeModel {
   Eigen::MatrixXd weights;          // [n, m] standardised x -> standardised y
   double alpha = 0;
   // "fixed" (RidgeOptions::alpha), "validation" (lowest mean squared error of standardised y
-  // on the validation rows) or "gcv" (generalised cross-validation, Golub et al. 1979, used
-  // when there are no validation rows).
+  // on the validation rows), or without validation rows "loo" (leave-one-out) or "gcv"
+  // (generalised cross-validation, Golub, Heath & Wahba 1979), as RidgeOptions::criterion.
   std::string selection;
   std::vector<double> alphas;       // the grid searched (empty for "fixed")
-  std::vector<double> scores;       // its validation MSE or GCV score, per alpha
+  std::vector<double> scores;       // per alpha: validation MSE, LOO MSE or GCV score (standardised y)
   bool alpha_at_grid_edge = false;  // the best alpha is the grid's smallest or largest
 
   MatrixRM predict(const MatrixRM& x) const;  // [N, n] -> [N, m] in y's units
 };
 
-// x_val and y_val may have zero rows (then alpha is chosen by GCV on the training rows).
+// x_val and y_val may have zero rows; then alpha is chosen on the training rows by
+// RidgeOptions::criterion, both computed from the SVD x_s = U S V' for every alpha of the
+// grid, for ridge with an unpenalised intercept (the centring), hat matrix
+// H = 11'/N + U diag(s^2 / (s^2 + alpha)) U':
+//   loo: mean over rows and outputs of (E_ij / (1 - H_ii))^2, E = (I - H) Y_s: the exact
+//        leave-one-out error for x standardised with all N rows (the intercept is refitted
+//        per fold, the scales are not); one [N, k] x [k, m] product per alpha.
+//   gcv: (||E||^2 / (N m)) / (1 - tr H / N)^2, tr H = 1 + sum_k s_k^2 / (s_k^2 + alpha): LOO
+//        with every H_ii replaced by their mean; O(k m) per alpha.
+// When N <= n, x_s has rank N - 1 and E -> 0 as alpha -> 0; both criteria then tend to a
+// finite limit (1 - H_ii and 1 - tr H / N vanish at the same rate as E). The intercept's 1
+// in tr H matters there: without it 1 - tr H / N -> 1/N and GCV falls to 0, selecting the
+// grid's smallest alpha (near-interpolation). LOO is the default: it is exact rather than an
+// average-leverage approximation; on Hanford both select the same alpha at N = 600 and 3000.
 RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val, const MatrixRM& y_val,
                      const RidgeOptions& opt = {});
 

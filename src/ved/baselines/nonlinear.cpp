@@ -351,20 +351,30 @@ KernelRidgeDecoder fit_kernel_ridge_decoder(const MatrixRM& z, const MatrixRM& y
     return dec;
   }
 
-  // GCV on the eigendecomposition K = U diag(s) U': H = U diag(s / (s + alpha)) U', so
-  // ||(I - H) Y||^2 = sum_j (alpha / (s_j + alpha))^2 ||(U'Y)_j||^2 and tr H = sum s / (s + alpha).
+  // GCV (Golub, Heath & Wahba 1979) on the eigendecomposition K = U diag(s) U'. The fit of
+  // y is ybar + S (y - ybar), S = K (K + alpha I)^-1 = U diag(s / (s + alpha)) U', so its hat
+  // matrix is H = 11'/N + S (I - 11'/N): ||(I - H) y||^2 = ||(I - S) Y_s||^2
+  // = sum_j (alpha / (s_j + alpha))^2 ||(U'Y_s)_j||^2 and tr H = 1 + tr S - 1'S1 / N (the
+  // mean's degree of freedom, 1 - 1'S1/N, is about 0 for small alpha and 1 for large).
+  // A Gaussian K has full rank, so 1 - tr H / N and ||(I - S) Y_s|| both vanish as alpha -> 0
+  // and the score tends to a finite limit (flat at the grid's low edge once alpha << every
+  // s_j: the interpolating fit); it does not fall to 0 there, as ridge's GCV did on N <= n
+  // rows while its tr H lacked the intercept's 1 (docs/baselines.md).
   dec.selection = "gcv";
   dec.alphas = opt.alphas.empty() ? default_kernel_ridge_alphas() : opt.alphas;
   Eigenpairs eig = symmetric_eigen(k, "kernel matrix of the codes");
   const Eigen::ArrayXd s = eig.values.array().max(0.0);  // PSD up to rounding
   const Eigen::MatrixXd uty = product(eig.vectors, true, ys, false);  // [N, m]
   const Eigen::ArrayXd c2 = uty.rowwise().squaredNorm().array();
+  const Eigen::ArrayXd ones2 = (eig.vectors.colwise().sum().transpose()).array().square();  // (U'1)_j^2
   const double big_n = static_cast<double>(n), count = static_cast<double>(ys.size());
   dec.scores.resize(dec.alphas.size());
   for (size_t i = 0; i < dec.alphas.size(); ++i) {
     const double a = dec.alphas[i];
     const double rss = ((a / (s + a)).square() * c2).sum();
-    const double denom = 1.0 - (s / (s + a)).sum() / big_n;
+    const Eigen::ArrayXd f = s / (s + a);  // eigenvalues of S
+    const double trace_h = 1.0 + f.sum() - (f * ones2).sum() / big_n;
+    const double denom = 1.0 - trace_h / big_n;
     dec.scores[i] = denom > 0 && std::isfinite(rss) ? rss / count / (denom * denom)
                                                     : std::numeric_limits<double>::infinity();
   }

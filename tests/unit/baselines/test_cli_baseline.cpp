@@ -1,5 +1,6 @@
 // `ved baseline` as a user runs it: JSON Lines output, the split and separate-test-file
-// conventions, agreement with the library, ridge's alpha selection, config files, errors.
+// conventions, agreement with the library (linear and kernel baselines), ridge's alpha
+// selection, config files, errors.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 
 #include "integration/cli_harness.hpp"
 #include "ved/baselines/linear.hpp"
+#include "ved/baselines/nonlinear.hpp"
 #include "ved/data/dataset.hpp"
 #include "ved/data/split.hpp"
 #include "ved/metrics/reconstruction.hpp"
@@ -104,7 +106,7 @@ TEST(BaselineCli, SplitUsesTheSharedSeededSplit) {
   EXPECT_NEAR(lines[0]["rel_l2_fluct"].get<double>(), m.rel_l2_fluct, 1e-12);
 }
 
-TEST(BaselineCli, RidgeSelectsAlphaOnValidationOrByGcv) {
+TEST(BaselineCli, RidgeSelectsAlphaOnValidationOrByLooOrGcv) {
   const Files& f = files();
   test::RunResult split = run_ved("baseline --method ridge --data " + f.train + " --json");
   ASSERT_EQ(split.code, 0) << split.err;
@@ -116,11 +118,110 @@ TEST(BaselineCli, RidgeSelectsAlphaOnValidationOrByGcv) {
   ASSERT_EQ(file.code, 0) << file.err;
   const std::vector<nlohmann::json> b = json_lines(file.out);
   ASSERT_EQ(b.size(), 1u);
-  EXPECT_EQ(b[0]["alpha_selection"], "gcv");
+  EXPECT_EQ(b[0]["alpha_selection"], "loo");  // no validation rows: leave-one-out by default
+  const RidgeModel loo = fit_ridge(f.d.x, f.d.y, MatrixRM(0, 12), MatrixRM(0, 5));
+  EXPECT_EQ(b[0]["alpha"], loo.alpha);
+  EXPECT_NEAR(b[0]["rel_l2_fluct"].get<double>(),
+              reconstruction_metrics(f.t.y, loo.predict(f.t.x), loo.y_mean).rel_l2_fluct, 1e-12);
+  test::RunResult gcv =
+      run_ved("baseline --method ridge --ridge-cv gcv --data " + f.train + " --test " + f.test + " --json");
+  ASSERT_EQ(gcv.code, 0) << gcv.err;
+  EXPECT_EQ(json_lines(gcv.out)[0]["alpha_selection"], "gcv");
   test::RunResult fixed =
       run_ved("baseline --method ridge --alpha 3.5 --data " + f.train + " --test " + f.test + " --json");
   ASSERT_EQ(fixed.code, 0) << fixed.err;
   EXPECT_EQ(json_lines(fixed.out)[0]["alpha"], 3.5);
+}
+
+TEST(BaselineCli, KernelPcaWithLinearDecoderMatchesTheLibrary) {
+  const Files& f = files();
+  test::RunResult r = run_ved("baseline --method kpca --latent 4,1,2:3 --bandwidth-factor 1.5 --data " + f.train +
+                              " --test " + f.test + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  KernelEmbeddingOptions opt;
+  opt.max_latent = 4;
+  opt.bandwidth_factor = 1.5;
+  const KernelEmbedding kpca = fit_kernel_pca(f.d.x, opt);
+  const LinearDecoder dec = fit_linear_decoder(kpca.train_embedding, f.d.y);
+  const MatrixRM z_test = kpca.embed(f.t.x, 4);
+  for (int i = 0; i < 4; ++i) {
+    const nlohmann::json& j = lines[static_cast<size_t>(i)];
+    EXPECT_EQ(j["method"], "kpca");
+    EXPECT_EQ(j["latent"], i + 1);  // ascending
+    EXPECT_EQ(j["decoder"], "linear");
+    EXPECT_EQ(j["n_train"], 200);
+    EXPECT_EQ(j["n_test"], 50);
+    EXPECT_NEAR(j["bandwidth"].get<double>(), kpca.bandwidth, 1e-12 * kpca.bandwidth);
+    EXPECT_NEAR(j["bandwidth_factor"].get<double>(), 1.5, 1e-12);
+    EXPECT_NEAR(j["median_distance"].get<double>(), kpca.median_distance, 1e-12 * kpca.median_distance);
+    EXPECT_NEAR(j["eigenvalue"].get<double>(), kpca.eigenvalues[i], 1e-10 * kpca.eigenvalues[0]);
+    EXPECT_NEAR(j["explained_kernel_variance"].get<double>(), kpca.eigenvalues.head(i + 1).sum() / kpca.kernel_trace,
+                1e-10);
+    const ReconstructionMetrics m = reconstruction_metrics(f.t.y, dec.decode(z_test.leftCols(i + 1)), dec.y_mean);
+    EXPECT_NEAR(j["rel_l2_fluct"].get<double>(), m.rel_l2_fluct, 1e-9) << "r = " << i + 1;
+    EXPECT_NEAR(j["rel_l2"].get<double>(), m.rel_l2, 1e-9);
+    EXPECT_NEAR(j["r2"].get<double>(), m.r2, 1e-9);
+    EXPECT_GE(j["embedding_fit_seconds"].get<double>(), 0.0);
+  }
+}
+
+TEST(BaselineCli, DiffusionMapWithKernelRidgeDecoderMatchesTheLibrary) {
+  const Files& f = files();
+  test::RunResult r = run_ved("baseline --method dmaps --latent 2,3 --decoder krr --diffusion-time 0.5 --dmaps-alpha 0.5"
+                              " --data " + f.train + " --test " + f.test + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  KernelEmbeddingOptions opt;
+  opt.max_latent = 3;
+  opt.diffusion_time = 0.5;
+  opt.dmaps_alpha = 0.5;
+  const KernelEmbedding dm = fit_diffusion_map(f.d.x, opt);
+  const MatrixRM z_test = dm.embed(f.t.x, 3);
+  for (int i = 0; i < 2; ++i) {
+    const Eigen::Index latent = 2 + i;
+    const nlohmann::json& j = lines[static_cast<size_t>(i)];
+    EXPECT_EQ(j["method"], "dmaps");
+    EXPECT_EQ(j["latent"], latent);
+    EXPECT_EQ(j["decoder"], "krr");
+    EXPECT_EQ(j["dmaps_alpha"], 0.5);
+    EXPECT_EQ(j["diffusion_time"], 0.5);
+    EXPECT_NEAR(j["eigenvalue"].get<double>(), dm.eigenvalues[latent - 1], 1e-10);
+    const KernelRidgeDecoder krr = fit_kernel_ridge_decoder(dm.train_embedding.leftCols(latent), f.d.y);
+    EXPECT_EQ(j["krr_alpha_selection"], "gcv");
+    EXPECT_EQ(j["krr_alpha"], krr.alpha);
+    EXPECT_EQ(j["krr_alpha_at_grid_edge"], krr.alpha_at_grid_edge);
+    EXPECT_NEAR(j["krr_bandwidth"].get<double>(), krr.bandwidth, 1e-10 * krr.bandwidth);
+    const ReconstructionMetrics m =
+        reconstruction_metrics(f.t.y, krr.predict(z_test.leftCols(latent)), krr.y_mean);
+    EXPECT_NEAR(j["rel_l2_fluct"].get<double>(), m.rel_l2_fluct, 1e-9) << "r = " << latent;
+    EXPECT_NEAR(j["rmse"].get<double>(), m.rmse, 1e-9);
+  }
+}
+
+TEST(BaselineCli, KernelErrorsSayWhatToDo) {
+  const Files& f = files();
+  test::RunResult too_big = run_ved("baseline --method kpca --latent 200 --data " + f.train + " --test " + f.test);
+  EXPECT_EQ(too_big.code, 1);
+  EXPECT_NE(too_big.err.find("error: --latent 200: kpca has at most N - 1 = 199 coordinates on these 200 training "
+                             "rows; use latent sizes up to 199"),
+            std::string::npos)
+      << too_big.err;
+  test::RunResult bad_alpha =
+      run_ved("baseline --method dmaps --latent 2 --dmaps-alpha 1.5 --data " + f.train + " --test " + f.test);
+  EXPECT_EQ(bad_alpha.code, 1);
+  EXPECT_NE(bad_alpha.err.find("fit_diffusion_map: alpha = 1.5; expected a value in [0, 1]"), std::string::npos)
+      << bad_alpha.err;
+  test::RunResult tiny_h =
+      run_ved("baseline --method kpca --latent 2 --bandwidth 1e-3 --data " + f.train + " --test " + f.test);
+  EXPECT_EQ(tiny_h.code, 1);
+  EXPECT_NE(tiny_h.err.find("fit_kernel_pca: bandwidth h = 0.001 is too small for these inputs"), std::string::npos)
+      << tiny_h.err;
+  EXPECT_NE(tiny_h.err.find("raise the bandwidth"), std::string::npos) << tiny_h.err;
+  test::RunResult bad_decoder = run_ved("baseline --method kpca --decoder svm --data " + f.train);
+  EXPECT_NE(bad_decoder.code, 0);
 }
 
 TEST(BaselineCli, ConfigFileAndTable) {

@@ -1,6 +1,7 @@
 // Linear baselines: exactness on noise-free low-rank maps, canonical correlations against
 // NumPy/sklearn (cca_reference.py), the least-squares decoder and ridge against brute-force
-// normal equations, ridge selection against explicit validation and GCV, and the split.
+// normal equations, ridge selection against explicit validation, leave-one-out and GCV
+// (and its regression on N < n rows), and the split.
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ved/baselines/linear.hpp"
@@ -276,23 +278,125 @@ TEST(BaselineRidge, ValidationScoresMatchExplicitPredictions) {
   EXPECT_LT(rel_error(ridge_normal_equations(x_train, y_train, ridge.alpha, x_val), ridge.predict(x_val)), 1e-10);
 }
 
+// Hat matrix of ridge with an unpenalised intercept on standardised x and y (y_s is centred,
+// so H y_s = xs (xs'xs + alpha I)^-1 xs' y_s; the intercept adds 11'/N to H).
+Eigen::MatrixXd ridge_hat_with_intercept(const MatrixRM& xs, double alpha) {
+  const Eigen::Index big_n = xs.rows();
+  Eigen::MatrixXd a = xs.transpose() * xs;
+  a.diagonal().array() += alpha;
+  return Eigen::MatrixXd::Constant(big_n, big_n, 1.0 / static_cast<double>(big_n)) +
+         xs * a.ldlt().solve(Eigen::MatrixXd(xs.transpose()));
+}
+
 TEST(BaselineRidge, GcvMatchesTheExplicitHatMatrix) {
-  const Eigen::Index big_n = 40, n = 6, m = 3;
-  const MatrixRM x = gaussian(big_n, n, 21);
-  const MatrixRM y = x * gaussian(n, m, 22) + gaussian(big_n, m, 23);
+  // Tall (N > n) and wide (N < n, where the intercept's 1 in tr H decides the result).
+  for (const auto& [big_n, n] : {std::pair<Eigen::Index, Eigen::Index>{40, 6}, {15, 40}}) {
+    const Eigen::Index m = 3;
+    const MatrixRM x = gaussian(big_n, n, 21);
+    const MatrixRM y = x * gaussian(n, m, 22) + gaussian(big_n, m, 23);
+    RidgeOptions opt;
+    opt.alphas = {0.01, 1.0, 10.0, 100.0, 1e4};
+    opt.criterion = "gcv";
+    RidgeModel ridge = fit_ridge(x, y, MatrixRM(0, n), MatrixRM(0, m), opt);
+    EXPECT_EQ(ridge.selection, "gcv");
+    const MatrixRM xs = standardised(x, x), ys = standardised(y, y);
+    for (size_t i = 0; i < opt.alphas.size(); ++i) {
+      const Eigen::MatrixXd hat = ridge_hat_with_intercept(xs, opt.alphas[i]);
+      const Eigen::MatrixXd resid = ys - hat * ys;
+      const double denom = 1.0 - hat.trace() / static_cast<double>(big_n);
+      const double gcv = resid.squaredNorm() / static_cast<double>(ys.size()) / (denom * denom);
+      EXPECT_NEAR(ridge.scores[i], gcv, 1e-10 * gcv) << "N = " << big_n << ", n = " << n << ", alpha = " << opt.alphas[i];
+    }
+  }
+}
+
+// Leave-one-out error of ridge with intercept by refitting without each row: x and y keep
+// the standardisation of all N rows (as fit_ridge's LOO does); each fold refits the
+// intercept (centres by its own means) and solves its normal equations.
+double explicit_loo(const MatrixRM& xs, const MatrixRM& ys, double alpha) {
+  const Eigen::Index big_n = xs.rows(), n = xs.cols();
+  double sse = 0;
+  for (Eigen::Index i = 0; i < big_n; ++i) {
+    MatrixRM xf(big_n - 1, n), yf(big_n - 1, ys.cols());
+    for (Eigen::Index r = 0, f = 0; r < big_n; ++r)
+      if (r != i) {
+        xf.row(f) = xs.row(r);
+        yf.row(f++) = ys.row(r);
+      }
+    const Eigen::RowVectorXd x_mean = xf.colwise().mean(), y_mean = yf.colwise().mean();
+    const Eigen::MatrixXd xc = xf.rowwise() - x_mean, yc = yf.rowwise() - y_mean;
+    Eigen::MatrixXd a = xc.transpose() * xc;
+    a.diagonal().array() += alpha;
+    const Eigen::MatrixXd w = a.ldlt().solve(xc.transpose() * yc);  // [n, m]
+    const Eigen::RowVectorXd pred = y_mean + (xs.row(i) - x_mean) * w;
+    sse += (ys.row(i) - pred).squaredNorm();
+  }
+  return sse / static_cast<double>(ys.size());
+}
+
+TEST(BaselineRidge, LeaveOneOutMatchesAnExplicitLoop) {
+  // Wide (N = 12 < n = 30: x_s has rank N - 1, every row is interpolated as alpha -> 0)
+  // and tall (N = 40 > n = 6, where alpha = 0 is ordinary least squares).
+  for (const auto& [big_n, n] : {std::pair<Eigen::Index, Eigen::Index>{12, 30}, {40, 6}}) {
+    const Eigen::Index m = 3;
+    const MatrixRM x = gaussian(big_n, n, 40);
+    const MatrixRM y = x * gaussian(n, m, 41) + 0.5 * gaussian(big_n, m, 42);
+    RidgeOptions opt;
+    opt.alphas = {1e-3, 0.1, 1.0, 10.0, 300.0};
+    if (big_n > n) opt.alphas.push_back(0.0);
+    RidgeModel ridge = fit_ridge(x, y, MatrixRM(0, n), MatrixRM(0, m), opt);  // criterion "loo" by default
+    EXPECT_EQ(ridge.selection, "loo");
+    const MatrixRM xs = standardised(x, x), ys = standardised(y, y);
+    size_t best = 0;
+    for (size_t i = 0; i < opt.alphas.size(); ++i) {
+      const double loo = explicit_loo(xs, ys, opt.alphas[i]);
+      EXPECT_NEAR(ridge.scores[i], loo, 1e-10 * loo) << "N = " << big_n << ", n = " << n << ", alpha = " << opt.alphas[i];
+      if (loo < explicit_loo(xs, ys, opt.alphas[best])) best = i;
+    }
+    EXPECT_EQ(ridge.alpha, opt.alphas[best]);
+  }
+  // N < n with alpha = 0: every row has leverage 1, so its LOO residual is 0 / 0.
+  const MatrixRM x = gaussian(12, 30, 40), y = gaussian(12, 2, 43);
   RidgeOptions opt;
-  opt.alphas = {0.01, 1.0, 10.0, 100.0, 1e4};
-  RidgeModel ridge = fit_ridge(x, y, MatrixRM(0, n), MatrixRM(0, m), opt);
-  EXPECT_EQ(ridge.selection, "gcv");
-  const MatrixRM xs = standardised(x, x), ys = standardised(y, y);
-  for (size_t i = 0; i < opt.alphas.size(); ++i) {
-    Eigen::MatrixXd a = xs.transpose() * xs;
-    a.diagonal().array() += opt.alphas[i];
-    const Eigen::MatrixXd hat = xs * a.ldlt().solve(Eigen::MatrixXd(xs.transpose()));
-    const Eigen::MatrixXd resid = ys - hat * ys;
-    const double denom = 1.0 - hat.trace() / big_n;
-    const double gcv = resid.squaredNorm() / static_cast<double>(ys.size()) / (denom * denom);
-    EXPECT_NEAR(ridge.scores[i], gcv, 1e-10 * gcv) << "alpha = " << opt.alphas[i];
+  opt.alphas = {0.0, 1.0};
+  const RidgeModel ridge = fit_ridge(x, y, MatrixRM(0, 30), MatrixRM(0, 2), opt);
+  EXPECT_TRUE(std::isinf(ridge.scores[0]));
+  EXPECT_EQ(ridge.alpha, 1.0);
+  opt.alphas = {0.0};
+  EXPECT_NE(error_text([&] { fit_ridge(x, y, MatrixRM(0, 30), MatrixRM(0, 2), opt); })
+                .find("fit_ridge: no alpha of the grid has a finite loo score (alpha = 0 interpolates the 12 training "
+                      "rows); give alphas > 0"),
+            std::string::npos);
+}
+
+// The failure this selection fixes: on N < n rows GCV without the intercept in tr H
+// picked the grid's smallest alpha, a near-interpolating fit. Here N = 60 rows of n = 200
+// correlated inputs (a smooth field: a few dominant directions), y a smooth rank-3 map of
+// x plus noise; the selected alpha must be inside the grid and beat the near-interpolating
+// one on 500 fresh rows, by either criterion.
+TEST(BaselineRidge, SelectionOnFewerRowsThanInputsDoesNotInterpolate) {
+  const Eigen::Index big_n = 60, n_test = 500, n = 200, m = 10;
+  // x = z A: A [200, 200] has rows of decaying size, so x's spectrum decays like 1/k.
+  MatrixRM a = gaussian(n, n, 50);
+  for (Eigen::Index k = 0; k < n; ++k) a.row(k) /= static_cast<double>(k + 1);
+  const MatrixRM x_all = gaussian(big_n + n_test, n, 51) * a;
+  const MatrixRM b = gaussian(n, 3, 52) * gaussian(3, m, 53);  // rank-3 map
+  MatrixRM y_all = x_all * b;
+  const double signal_rms = y_all.norm() / std::sqrt(static_cast<double>(y_all.size()));
+  y_all += 0.5 * signal_rms * gaussian(big_n + n_test, m, 54);  // noise at half the signal's size
+  const MatrixRM x = x_all.topRows(big_n), y = y_all.topRows(big_n);
+  const MatrixRM x_test = x_all.bottomRows(n_test), y_test = y_all.bottomRows(n_test);
+  auto test_error = [&](const RidgeModel& model) { return rel_error(y_test, model.predict(x_test)); };
+  RidgeOptions interp;
+  interp.alpha = default_ridge_alphas(big_n).front();
+  const double interp_error = test_error(fit_ridge(x, y, MatrixRM(0, n), MatrixRM(0, m), interp));
+  for (const char* criterion : {"loo", "gcv"}) {
+    RidgeOptions opt;
+    opt.criterion = criterion;
+    const RidgeModel ridge = fit_ridge(x, y, MatrixRM(0, n), MatrixRM(0, m), opt);
+    EXPECT_FALSE(ridge.alpha_at_grid_edge) << criterion << ": alpha = " << ridge.alpha;
+    EXPECT_GT(ridge.alpha, 100 * ridge.alphas.front()) << criterion;
+    EXPECT_LT(test_error(ridge), 0.9 * interp_error) << criterion << ": alpha = " << ridge.alpha;
   }
 }
 

@@ -325,7 +325,8 @@ TEST(KernelRidgeDecoder, GcvPicksTheExplicitMinimiserAndItsSolution) {
   const KernelRidgeDecoder krr = fit_kernel_ridge_decoder(x, y, opt);
   ASSERT_EQ(krr.selection, "gcv");
   ASSERT_EQ(krr.scores.size(), opt.alphas.size());
-  // Explicit hat matrix H = K (K + alpha I)^-1 on standardised y.
+  // Explicit hat matrix of y -> ybar + S (y - ybar), S = K (K + alpha I)^-1:
+  // H = 11'/N + S (I - 11'/N); standardised y is centred, so (I - H) y_s = (I - S) y_s.
   const Eigen::RowVectorXd mean = y.colwise().mean();
   const Eigen::RowVectorXd sd = ((y.rowwise() - mean).colwise().squaredNorm() / double(kN)).cwiseSqrt();
   const Eigen::MatrixXd ys = (y.rowwise() - mean).array().rowwise() / sd.array();
@@ -337,7 +338,9 @@ TEST(KernelRidgeDecoder, GcvPicksTheExplicitMinimiserAndItsSolution) {
   std::vector<double> scores;
   for (size_t a = 0; a < opt.alphas.size(); ++a) {
     const Eigen::MatrixXd reg = k + opt.alphas[a] * Eigen::MatrixXd::Identity(kN, kN);
-    const Eigen::MatrixXd h = k * reg.ldlt().solve(Eigen::MatrixXd::Identity(kN, kN));
+    const Eigen::MatrixXd centre = Eigen::MatrixXd::Identity(kN, kN) - Eigen::MatrixXd::Constant(kN, kN, 1.0 / kN);
+    const Eigen::MatrixXd h = Eigen::MatrixXd::Constant(kN, kN, 1.0 / kN) +
+                              k * reg.ldlt().solve(Eigen::MatrixXd::Identity(kN, kN)) * centre;
     const double rss = ((Eigen::MatrixXd::Identity(kN, kN) - h) * ys).squaredNorm() / double(ys.size());
     const double denom = 1 - h.trace() / double(kN);
     scores.push_back(rss / (denom * denom));
