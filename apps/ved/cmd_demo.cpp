@@ -26,6 +26,7 @@ struct DemoOptions {
   long test = 1000;
   int epochs = 0;           // 0: 20 (quick) or 150 (full)
   uint64_t seed = 1;
+  std::string system = "steady";  // steady | transient | transport (ved generate --system)
 };
 
 class Steps {
@@ -82,14 +83,19 @@ void run_demo(const DemoOptions& o) {
   const std::string seeds = o.full ? "1,2,3" : "1,2";
   const int parallel = std::max(1, o.threads);  // one thread per training run
   const std::string P = std::to_string(parallel);
-  std::printf("ved demo: the VED study on the Hanford model (%s scale) -> %s\n", o.full ? "full" : "quick", d.c_str());
+  VED_CHECK(o.system == "steady" || o.system == "transient" || o.system == "transport",
+            "--system '" << o.system << "': expected steady, transient or transport");
+  std::printf("ved demo: the VED study on the Hanford model, %s system (%s scale) -> %s\n", o.system.c_str(),
+              o.full ? "full" : "quick", d.c_str());
   Steps steps(o);
 
-  steps.run("training set: random log-transmissivity fields and heads at the 323 wells",
-            {"generate", "--samples", all, "--seed", std::to_string(o.seed), "--threads", T, "--out", train}, train);
+  steps.run("training set: random log-transmissivity fields and the " + o.system + " response at the 323 wells",
+            {"generate", "--system", o.system, "--samples", all, "--seed", std::to_string(o.seed), "--threads", T, "--out",
+             train},
+            train);
   steps.run("test set: the next realisations of the same random streams",
-            {"generate", "--samples", std::to_string(o.test), "--first", all, "--seed", std::to_string(o.seed), "--threads",
-             T, "--out", test},
+            {"generate", "--system", o.system, "--samples", std::to_string(o.test), "--first", all, "--seed",
+             std::to_string(o.seed), "--threads", T, "--out", test},
             test);
   std::vector<std::string> sweep_common = {"sweep", "--data", train, "--test", test, "--out", sweep, "--epochs", E,
                                            "--parallel", P, "--threads", "1"};
@@ -127,7 +133,8 @@ void run_demo(const DemoOptions& o) {
             {"sample", "--model", main_run, "--traverse", "1", "--steps", "5", "--out", d + "/traversal.h5"},
             d + "/traversal.h5");
   steps.run("the report",
-            {"report", "--sweep", sweep, "--data", test, "--samples", d + "/prior_samples.h5:/y", "--traversal",
+            {"report", "--title",
+             "ved study: VEDs vs linear and nonlinear encoders on Hanford (" + o.system + " system)", "--sweep", sweep, "--data", test, "--samples", d + "/prior_samples.h5:/y", "--traversal",
              d + "/traversal.h5:/y", "--fact",
              "Training set=" + all + " realisations (and the first " + small + "), " + train, "--fact",
              "Test set=" + std::to_string(o.test) + " held-out realisations, " + test, "--fact",
@@ -152,6 +159,8 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--test", o->test, "Test-set size");
   cmd->add_option("--epochs", o->epochs, "Epochs per VED training (default 20, or 150 with --full)");
   cmd->add_option("--seed", o->seed, "Seed of the datasets");
+  cmd->add_option("--system", o->system, "Physical system: steady (heads), transient (heads over time under pumping) or "
+                                         "transport (solute breakthrough); see docs/systems.md");
   cmd->callback([o] { run_demo(*o); });
 }
 
