@@ -46,6 +46,13 @@ torch::Tensor maybe_norm(nn::AnyModule& norm, const torch::Tensor& x) {
 
 }  // namespace
 
+torch::Tensor conv_forward(nn::Conv2d& conv, const torch::Tensor& x, int stride, bool channels_last) {
+  if (!channels_last || !x.is_cpu()) return conv->forward(x);
+  const auto nhwc = torch::MemoryFormat::ChannelsLast;
+  const int64_t pad = conv->weight.size(-1) / 2;
+  return torch::conv2d(x.contiguous(nhwc), conv->weight.contiguous(nhwc), conv->bias, {stride, stride}, {pad, pad});
+}
+
 ResidualBlockImpl::ResidualBlockImpl(int channels, int kernel, Activation act, const std::string& norm)
     : act_(act) {
   conv1_ = register_module("conv1", make_conv(channels, channels, kernel, 1));
@@ -58,9 +65,9 @@ ResidualBlockImpl::ResidualBlockImpl(int channels, int kernel, Activation act, c
   }
 }
 
-torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = activate(maybe_norm(norm1_, conv1_->forward(x)), act_);
-  h = maybe_norm(norm2_, conv2_->forward(h));
+torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, bool channels_last) {
+  torch::Tensor h = activate(maybe_norm(norm1_, conv_forward(conv1_, x, 1, channels_last)), act_);
+  h = maybe_norm(norm2_, conv_forward(conv2_, h, 1, channels_last));
   return activate(x + h, act_);
 }
 
@@ -97,15 +104,6 @@ VedImpl::VedImpl(const ModelConfig& config) : config_(config), act_(parse_activa
     in = c.decoder_hidden[i];
   }
   decoder_fc_.push_back(register_module("decoder_out", nn::Linear(in, c.output_features)));
-  if (c.encoder == "conv") set_channels_last(true);
-}
-
-void VedImpl::set_channels_last(bool on) {
-  torch::NoGradGuard no_grad;
-  const auto format = on ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-  for (auto& p : parameters())
-    if (p.dim() == 4) p.set_data(p.contiguous(format));
-  channels_last_ = on;
 }
 
 torch::Tensor VedImpl::conv_features(const torch::Tensor& x) {
@@ -114,12 +112,11 @@ torch::Tensor VedImpl::conv_features(const torch::Tensor& x) {
                 x.size(3) == c.input_width,
             "encoder input has shape " << x.sizes() << "; expected [B, " << c.input_channels << ", "
                                        << c.input_height << ", " << c.input_width << "]");
-  const auto format = channels_last_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-  torch::Tensor h = activate(maybe_norm(stem_norm_, stem_->forward(x.contiguous(format))), act_);
+  torch::Tensor h = activate(maybe_norm(stem_norm_, conv_forward(stem_, x, 2, channels_last_)), act_);
   size_t block = 0;
   for (size_t s = 0; s < downs_.size(); ++s) {
-    for (int b = 0; b < c.blocks; ++b) h = blocks_[block++]->forward(h);
-    h = activate(maybe_norm(down_norms_[s], downs_[s]->forward(h)), act_);
+    for (int b = 0; b < c.blocks; ++b) h = blocks_[block++]->forward(h, channels_last_);
+    h = activate(maybe_norm(down_norms_[s], conv_forward(downs_[s], h, 2, channels_last_)), act_);
   }
   return h.flatten(1);
 }

@@ -54,7 +54,6 @@ TrainedModel::TrainedModel(const std::string& path, const std::string& device) :
   i.meta = read_model_meta(f);
   i.model = Ved(i.meta.config);
   i.model->to(i.device);
-  if (!i.device.is_cpu()) i.model->set_channels_last(false);  // NHWC is measured faster on CPU only
   load_module(f, "", *i.model);
   i.model->eval();
 }

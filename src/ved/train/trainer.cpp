@@ -187,7 +187,6 @@ void Trainer::Impl::setup_new() {
   torch::manual_seed(opt.seed);  // initial weights
   model = Ved(c);
   model->to(device);
-  if (!device.is_cpu()) model->set_channels_last(false);  // NHWC is measured faster on CPU only
   AdamOptions ao;
   ao.lr = opt.lr;
   ao.weight_decay = opt.weight_decay;
@@ -228,7 +227,6 @@ void Trainer::Impl::setup_resume() {
 
   model = Ved(meta.config);
   model->to(device);
-  if (!device.is_cpu()) model->set_channels_last(false);
   load_module(f, "", *model);
   AdamOptions ao;
   ao.lr = opt.lr;

@@ -97,6 +97,7 @@ TEST(VedModel, ChannelsLastComputesTheSameAsContiguous) {
   torch::manual_seed(2);
   Ved model(c);
   EXPECT_TRUE(model->channels_last());
+  for (const auto& p : model->parameters()) EXPECT_TRUE(p.is_contiguous());  // weights stay NCHW
   torch::Tensor x = torch::randn({3, 1, 69, 54}), eps = torch::randn({3, 4});
   VedOutput a = model->forward(x, eps);
   a.y.square().sum().backward();
