@@ -29,24 +29,14 @@
 #include "ved/data/dataset.hpp"
 #include "ved/metrics/reconstruction.hpp"
 #include "ved/util/array.hpp"
+#include "bench_util.hpp"
 #include "ved/util/npy.hpp"
 #include "ved/util/rng.hpp"
 
 namespace {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  pclose(p);
-  return out;
-}
+using ved::bench::now;
+using ved::bench::run;
 
 // x = G diag(1/j) Q with G [N, 1000] and Q [1000, n] Gaussian: rank 1000, decaying spectrum.
 // y = x W + 0.1 noise (signal variance about 1.6 per output, noise 0.01).

@@ -17,24 +17,14 @@
 #include "ved/flow/tpfa.hpp"
 #include "ved/mesh/site_io.hpp"
 #include "ved/util/array.hpp"
+#include "bench_util.hpp"
 #include "ved/util/npy.hpp"
 #include "ved/util/rng.hpp"
 
 namespace {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  pclose(p);
-  return out;
-}
+using ved::bench::now;
+using ved::bench::run;
 
 }  // namespace
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "ved/nn/losses.hpp"
 #include "ved/nn/model.hpp"
 #include "ved/nn/optim.hpp"
@@ -249,12 +250,7 @@ int main(int argc, char** argv) {
   // The PyTorch eager reference, same device, batches and threads, in the same run.
   std::string cmd = python + " " + VED_SOURCE_DIR + "/bench/train_reference.py --device " + (dev.is_cuda() ? "cuda" : "cpu") +
                     " --batches " + batches + " --steps " + std::to_string(steps) + " --threads " + std::to_string(threads);
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    while (fgets(buf, sizeof buf, p)) out += buf;
-    pclose(p);
-  }
+  std::string out = ved::bench::run(cmd);
   try {
     auto ref = nlohmann::json::parse(out.substr(out.rfind('{')));
     res["reference"] = ref;
