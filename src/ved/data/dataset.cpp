@@ -1,6 +1,9 @@
 #include "ved/data/dataset.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <iomanip>
 
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
@@ -60,20 +63,39 @@ Dataset read_dataset(const std::string& path, const ReadOptions& opt) {
     GridMap& g = d.grid_map;
     auto ec = f.read_int("/map2grid/entry_cell", nullptr);
     auto ep = f.read_int("/map2grid/entry_pixel", nullptr);
-    g.height = static_cast<int>(f.attr_double("/map2grid", "height"));
-    g.width = static_cast<int>(f.attr_double("/map2grid", "width"));
-    VED_CHECK(ec.size() == ep.size() && g.height > 0 && g.width > 0,
+    double height = f.attr_double("/map2grid", "height");
+    double width = f.attr_double("/map2grid", "width");
+    VED_CHECK(ec.size() == ep.size() && !ec.empty() && ec.size() <= static_cast<size_t>(INT_MAX),
               path << ": '/map2grid' is inconsistent (entry arrays of " << ec.size() << " and " << ep.size()
-                   << " values, image " << g.height << "x" << g.width << ")");
+                   << " values)");
+    // Entries are one per cell, in cell order, then one per conflict (compute_grid_map).
+    const int64_t n_entries = static_cast<int64_t>(ec.size());
+    int64_t n_cells = 0;
+    for (size_t e = 0; e < ec.size(); ++e) {
+      VED_CHECK(ec[e] >= 0 && ec[e] < n_entries, path << ": '/map2grid/entry_cell' entry " << e << " = " << ec[e]
+                                                      << " out of range [0, " << n_entries << ")");
+      n_cells = std::max(n_cells, ec[e] + 1);
+    }
+    for (int64_t c = 0; c < n_cells; ++c)
+      VED_CHECK(ec[c] == c, path << ": '/map2grid/entry_cell' entry " << c << " = " << ec[c] << "; the first "
+                                 << n_cells << " entries must be cells 0, 1, ... in order");
+    // The walk that made the map moves one pixel per cell: no side is longer than the cells.
+    VED_CHECK(height >= 1 && width >= 1 && height <= n_cells && width <= n_cells &&
+                  height == std::floor(height) && width == std::floor(width),
+              path << ": '/map2grid' image " << std::setprecision(15) << height << "x" << width
+                   << " does not fit a map of " << n_cells
+                   << " cells; each side must be a whole number in [1, " << n_cells << "]");
+    g.height = static_cast<int>(height);
+    g.width = static_cast<int>(width);
+    const int64_t n_pixels = static_cast<int64_t>(g.height) * g.width;
+    VED_CHECK(n_pixels <= INT_MAX, path << ": '/map2grid' image " << g.height << "x" << g.width << " is too large");
     g.entry_cell.assign(ec.begin(), ec.end());
     g.entry_pixel.assign(ep.begin(), ep.end());
-    g.pixel_count.assign(static_cast<size_t>(g.height) * g.width, 0);
-    int n_cells = 0;
-    for (size_t e = 0; e < ec.size(); ++e) {
-      VED_CHECK(ep[e] >= 0 && ep[e] < g.height * g.width && ec[e] >= 0,
-                path << ": '/map2grid' entry " << e << " out of range");
+    g.pixel_count.assign(static_cast<size_t>(n_pixels), 0);
+    for (size_t e = 0; e < ep.size(); ++e) {
+      VED_CHECK(ep[e] >= 0 && ep[e] < n_pixels, path << ": '/map2grid/entry_pixel' entry " << e << " = " << ep[e]
+                                                     << " out of range [0, " << n_pixels << ")");
       ++g.pixel_count[ep[e]];
-      n_cells = std::max(n_cells, static_cast<int>(ec[e]) + 1);
     }
     g.cell_pixel.assign(g.entry_pixel.begin(), g.entry_pixel.begin() + n_cells);
     d.has_grid_map = true;

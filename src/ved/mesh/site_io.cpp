@@ -128,6 +128,8 @@ BoundaryConditions load_mrst_bc(const std::string& path, const Mesh& mesh) {
   for (size_t i = 0; i < idx.size(); ++i) {
     VED_CHECK(kind[i] == 'D' || kind[i] == 'N',
               path << ": kind(" << i + 1 << ") = " << kind[i] << "; expected 68 ('D') or 78 ('N')");
+    VED_CHECK(idx[i] >= 1 && idx[i] <= mesh.n_faces, path << ": face " << idx[i] << " out of range [1, "
+                                                          << mesh.n_faces << "]; does it match the mesh?");
     bc.face.push_back(static_cast<int>(idx[i]) - 1);
     bc.kind.push_back(static_cast<BcKind>(kind[i]));
     bc.value.push_back(val[i]);
@@ -164,6 +166,9 @@ std::vector<std::vector<int>> load_observation_sets(const std::string& path, int
             path << ": expected an int array [sets, n] of cell indices; found " << a.dims.size() << " dimensions");
   size_t sets = a.dims.size() == 2 ? a.dims[0] : 1;
   size_t n = a.dims.back();
+  // With n >= 1 the number of sets is bounded by the values in the file; (huge, 0) is not.
+  VED_CHECK(n >= 1 && sets >= 1, path << ": shape [" << sets << ", " << n
+                                      << "] holds no observation cells; expected [sets, n] with n >= 1");
   std::vector<std::vector<int>> out(sets);
   for (size_t s = 0; s < sets; ++s)
     for (size_t i = 0; i < n; ++i) {

@@ -2,7 +2,9 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -73,6 +75,51 @@ size_t product(const std::vector<size_t>& dims) {
   return n;
 }
 
+// libhdf5's conversions trust a number type's bit fields; a corrupt header (precision 0,
+// fields past the type's size) makes H5T__bit_copy read out of bounds. Checked before
+// any H5Dread/H5Aread that converts.
+bool sane_number_type(hid_t type) {
+  H5T_class_t cls = H5Tget_class(type);
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT) return false;
+  size_t size = H5Tget_size(type), bits = 8 * size;
+  size_t precision = H5Tget_precision(type);
+  int offset = H5Tget_offset(type);
+  H5T_order_t order = H5Tget_order(type);
+  if (size < 1 || size > 16 || precision < 1 || offset < 0 ||
+      static_cast<size_t>(offset) + precision > bits || (order != H5T_ORDER_LE && order != H5T_ORDER_BE))
+    return false;
+  if (cls == H5T_INTEGER) return H5Tget_sign(type) == H5T_SGN_NONE || H5Tget_sign(type) == H5T_SGN_2;
+  size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+  if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return false;
+  return spos < bits && esize >= 1 && esize <= 32 && epos + esize <= bits && msize >= 1 &&
+         mpos + msize <= bits;
+}
+
+// Values in a dataset of `dims`, refusing sizes that a corrupt header can claim but the
+// file cannot hold: stored data takes its bytes in the file, and compression (deflate, at
+// most ~1032:1) cannot expand it further than kMaxExpansion. Checked before allocating.
+size_t checked_count(const std::string& path, const std::string& name,
+                     const std::vector<size_t>& dims, size_t elem_size) {
+  constexpr double kMaxExpansion = 1100;
+  size_t n = 1;
+  double bytes = static_cast<double>(elem_size);
+  for (size_t d : dims) {
+    bytes *= static_cast<double>(d);
+    n *= d;
+  }
+  std::error_code ec;
+  double file_size = static_cast<double>(std::filesystem::file_size(path, ec));
+  if (ec) file_size = 1e15;  // unknown: still stop a count that wraps around
+  if (bytes > kMaxExpansion * file_size) {
+    std::ostringstream shape;
+    for (size_t i = 0; i < dims.size(); ++i) shape << (i ? " x " : "") << dims[i];
+    VED_FAIL(path << ": dataset '" << name << "' claims " << shape.str() << " values ("
+                  << bytes << " bytes), more than a file of " << file_size
+                  << " bytes can hold even compressed; the file is corrupt");
+  }
+  return n;
+}
+
 template <class T>
 std::vector<T> read_numeric(const std::string& path, hid_t file, const std::string& name,
                             hid_t memtype, std::vector<size_t>* dims) {
@@ -85,9 +132,11 @@ std::vector<T> read_numeric(const std::string& path, hid_t file, const std::stri
   VED_CHECK(cls == H5T_FLOAT || cls == H5T_INTEGER,
             path << ": dataset '" << name << "' has type " << type_name(type)
                  << "; expected a numeric array");
+  VED_CHECK(sane_number_type(type), path << ": dataset '" << name << "' has a corrupt "
+                                         << type_name(type) << " type (file corrupt?)");
   Handle space(H5Dget_space(ds));
   std::vector<size_t> d = space_dims(space);
-  std::vector<T> out(product(d));
+  std::vector<T> out(checked_count(path, name, d, sizeof(T)));
   if (!out.empty()) {
     VED_CHECK(H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0,
               path << ": cannot read dataset '" << name << "' (file truncated or corrupt?)");
@@ -269,7 +318,8 @@ std::vector<int64_t> File::read_int(const std::string& name, std::vector<size_t>
   std::vector<double> v = read_double(name, &d);
   std::vector<int64_t> out(v.size());
   for (size_t i = 0; i < v.size(); ++i) {
-    VED_CHECK(v[i] == static_cast<double>(static_cast<int64_t>(v[i])),
+    // Range first: converting a double outside int64's range is undefined behaviour.
+    VED_CHECK(v[i] >= -9.2e18 && v[i] <= 9.2e18 && v[i] == std::floor(v[i]),
               path_ << ": dataset '" << name << "' entry " << i << " = " << v[i]
                     << " is not an integer");
     out[i] = static_cast<int64_t>(v[i]);
@@ -290,7 +340,7 @@ std::vector<double> File::read_rows_double(const std::string& name, size_t row0,
   std::vector<hsize_t> start(oi.dims.size(), 0), count(oi.dims.begin(), oi.dims.end());
   start[0] = row0;
   count[0] = n_rows;
-  size_t row_size = product(oi.dims) / (oi.dims[0] ? oi.dims[0] : 1);
+  size_t row_size = checked_count(path_, name, oi.dims, sizeof(double)) / (oi.dims[0] ? oi.dims[0] : 1);
   std::vector<double> out(n_rows * row_size);
   if (out.empty()) return out;
   H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
@@ -338,6 +388,10 @@ std::string File::attr_string(const std::string& object, const std::string& key)
   Handle type(H5Aget_type(attr));
   VED_CHECK(H5Tget_class(type) == H5T_STRING,
             path_ << ": attribute '" << key << "' on '" << object << "' is not a string");
+  // H5Aread fills the whole dataspace: one string, or it would write past `out`.
+  Handle space(H5Aget_space(attr));
+  VED_CHECK(H5Sget_simple_extent_npoints(space) == 1,
+            path_ << ": attribute '" << key << "' on '" << object << "' is not a single string");
   if (H5Tis_variable_str(type) > 0) {
     char* s = nullptr;
     Handle mem(H5Tcopy(H5T_C_S1));
@@ -348,6 +402,10 @@ std::string File::attr_string(const std::string& object, const std::string& key)
     return out;
   }
   size_t n = H5Tget_size(type);
+  std::error_code ec;
+  uintmax_t file_size = std::filesystem::file_size(path_, ec);
+  VED_CHECK(ec || n <= file_size, path_ << ": attribute '" << key << "' on '" << object << "' claims "
+                                        << n << " characters, more than the file holds (file corrupt?)");
   std::string out(n, '\0');
   VED_CHECK(H5Aread(attr, type, out.data()) >= 0, path_ << ": cannot read attribute '" << key << "'");
   out.resize(std::strlen(out.c_str()));
@@ -361,6 +419,8 @@ double File::attr_double(const std::string& object, const std::string& key) cons
   H5T_class_t cls = H5Tget_class(type);
   VED_CHECK(cls == H5T_FLOAT || cls == H5T_INTEGER,
             path_ << ": attribute '" << key << "' on '" << object << "' is not a number");
+  VED_CHECK(sane_number_type(type), path_ << ": attribute '" << key << "' on '" << object
+                                          << "' has a corrupt number type (file corrupt?)");
   Handle space(H5Aget_space(attr));
   VED_CHECK(H5Sget_simple_extent_npoints(space) == 1,
             path_ << ": attribute '" << key << "' on '" << object << "' is not a scalar");
@@ -377,17 +437,27 @@ std::vector<std::pair<std::string, std::string>> File::attrs(const std::string& 
   };
   hid_t obj = open_object(id_, path_, object);
   ObjectCloser oc{obj};
-  H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, nullptr, cb, &keys);
+  // HDF5 1.10 dereferences a null attribute (H5A__attr_release_table) when H5Aiterate2
+  // builds its table of attributes and one fails to decode. A lookup by name decodes them
+  // all without that table, so a corrupt attribute is reported here instead.
+  VED_CHECK(H5Aexists(obj, "\x01ved-probe") >= 0,
+            path_ << ": cannot read the attributes of '" << object << "' (file corrupt?)");
+  // Native order: dense attribute storage is then walked directly, again without a table.
+  VED_CHECK(H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, cb, &keys) >= 0,
+            path_ << ": cannot list the attributes of '" << object << "' (file corrupt?)");
+  std::sort(keys.begin(), keys.end());
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& k : keys) {
     Handle attr(H5Aopen(obj, k.c_str(), H5P_DEFAULT));
     Handle type(H5Aget_type(attr));
     Handle space(H5Aget_space(attr));
     std::string value;
-    if (H5Tget_class(type) == H5T_STRING) {
+    H5T_class_t cls = H5Tget_class(type);
+    VED_CHECK((cls != H5T_INTEGER && cls != H5T_FLOAT) || sane_number_type(type),
+              path_ << ": attribute '" << k << "' on '" << object << "' has a corrupt number type (file corrupt?)");
+    if (cls == H5T_STRING && H5Sget_simple_extent_npoints(space) == 1) {
       value = attr_string(object, k);
-    } else if (H5Sget_simple_extent_npoints(space) == 1 &&
-               (H5Tget_class(type) == H5T_FLOAT || H5Tget_class(type) == H5T_INTEGER)) {
+    } else if (H5Sget_simple_extent_npoints(space) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER)) {
       double v = 0;
       H5Aread(attr, H5T_NATIVE_DOUBLE, &v);
       std::ostringstream os;

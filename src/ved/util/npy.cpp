@@ -92,17 +92,30 @@ Array parse(const std::string& bytes, const std::string& name) {
   a.dtype = header_value(header, "descr", name);
   bool fortran = header_value(header, "fortran_order", name) == "True";
   std::string shape = header_value(header, "shape", name);
-  std::string digits;
-  for (char c : shape.substr(1)) {
-    if (std::isdigit(static_cast<unsigned char>(c))) {
-      digits.push_back(c);
-    } else if (!digits.empty()) {
-      a.dims.push_back(std::stoull(digits));
-      digits.clear();
-    }
-  }
+  VED_CHECK(shape.size() >= 2 && shape.front() == '(' && shape.back() == ')',
+            name << ": malformed shape '" << shape << "' in .npy header; expected a tuple like (2, 3)");
+  // Sizes are checked against the bytes present below, so the count must not wrap.
+  const size_t kMaxDim = size_t{1} << 62;
   size_t n = 1;
-  for (size_t d : a.dims) n *= d;
+  bool in_number = false;
+  for (size_t i = 1; i < shape.size(); ++i) {
+    char c = shape[i];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      if (!in_number) a.dims.push_back(0);
+      in_number = true;
+      size_t& d = a.dims.back();
+      VED_CHECK(d <= (kMaxDim - 9) / 10, name << ": .npy shape " << shape << " is too large");
+      d = d * 10 + static_cast<size_t>(c - '0');
+      continue;
+    }
+    VED_CHECK(c == ',' || c == ' ' || c == 'L' || c == ')',
+              name << ": malformed shape " << shape << " in .npy header; expected non-negative sizes");
+    if (in_number) {
+      VED_CHECK(a.dims.back() == 0 || n <= kMaxDim / a.dims.back(), name << ": .npy shape " << shape << " is too large");
+      n *= a.dims.back();
+    }
+    in_number = false;
+  }
   const std::string& t = a.dtype;
   size_t elem = 0;
   if (t == "<f8" || t == "<i8" || t == "<u8") elem = 8;
@@ -111,7 +124,7 @@ Array parse(const std::string& bytes, const std::string& name) {
   VED_CHECK(elem > 0, name << ": unsupported .npy dtype '" << t
                            << "'; expected float32/float64/int32/int64/uint8/bool little-endian");
   size_t data_off = offset + header_len;
-  VED_CHECK(bytes.size() - data_off >= n * elem,
+  VED_CHECK((bytes.size() - data_off) / elem >= n,
             name << ": truncated .npy data: header says " << n << " values of " << elem
                  << " bytes, file holds " << (bytes.size() - data_off) << " bytes");
   const char* src = bytes.data() + data_off;

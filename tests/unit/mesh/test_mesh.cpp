@@ -1,9 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 
 #include "ved/mesh/site_io.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/npy.hpp"
 
 namespace ved {
 
@@ -43,6 +47,23 @@ TEST(Mesh, ObservationSetsAreZeroBasedCells) {
   ASSERT_EQ(sets.size(), 10u);
   EXPECT_EQ(sets[0].size(), 100u);
   EXPECT_EQ(sets[0][0], 4);
+}
+
+// Found while fuzzing (tests/fuzz/regressions/fuzz_npy): a [huge, 0] file holds no values,
+// so it passed the size check and then allocated one vector per "set".
+TEST(Mesh, ObservationSetsWithoutCellsAreAnError) {
+  std::string p = (std::filesystem::temp_directory_path() /
+                   ("ved_test_mesh_" + std::to_string(::getpid()) + "_yobs.npy")).string();
+  const int64_t none = 0;
+  npy::write(p, &none, {size_t{1} << 40, 0});
+  try {
+    load_observation_sets(p, 1475);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("shape [1099511627776, 0] holds no observation cells"), std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove(p);
 }
 
 TEST(Mesh, StructuredMeshGeometry) {

@@ -56,6 +56,33 @@ TEST(Npy, TruncatedDataIsAClearError) {
   }
 }
 
+// Found by fuzzing (tests/fuzz/regressions/fuzz_npy): shapes that are not a tuple, or
+// whose sizes or count overflow, were std::out_of_range or a wrapped count.
+TEST(Npy, MalformedAndHugeShapesAreClearErrors) {
+  auto image = [](const std::string& shape) {
+    std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': " + shape + ", }\n";
+    std::string bytes("\x93NUMPY\x01\x00", 8);
+    bytes.push_back(static_cast<char>(header.size()));
+    bytes.push_back(0);
+    return bytes + header + std::string(16, '\0');
+  };
+  auto message = [&](const std::string& shape) {
+    try {
+      npy::parse(image(shape), "s.npy");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(npy::parse(image("(2,)"), "s.npy").dims, (std::vector<size_t>{2}));
+  EXPECT_NE(message(",10, 01)").find("s.npy: malformed shape"), std::string::npos) << message(",10, 01)");
+  EXPECT_NE(message("(-1, 2)").find("expected non-negative sizes"), std::string::npos) << message("(-1, 2)");
+  EXPECT_NE(message("(123456789012345678901234,)").find("is too large"), std::string::npos);
+  EXPECT_NE(message("(4294967296, 4294967296, 4294967296)").find("is too large"), std::string::npos);
+  // A count that fits but exceeds the bytes present is a truncated file, not an allocation.
+  EXPECT_NE(message("(1099511627776,)").find("truncated .npy data"), std::string::npos);
+}
+
 TEST(H5, WriteReadAttributesAndRows) {
   std::string p = tmp("a.h5");
   {
@@ -143,6 +170,26 @@ TEST(Rng, StreamsAreReproducibleAndStandardNormal) {
   EXPECT_TRUE(differs);
   EXPECT_NEAR(s / n, 0.0, 5.0 / std::sqrt(n));
   EXPECT_NEAR(s2 / n, 1.0, 0.02);
+}
+
+// Found by fuzzing (tests/fuzz/regressions/fuzz_mesh): index arrays are read through
+// double, and converting one outside int64's range was undefined behaviour.
+TEST(H5, HugeIndexValuesAreNotIntegers) {
+  std::string p = tmp("idx.h5");
+  {
+    auto f = h5::File::create(p);
+    std::vector<double> v = {1, -3.1e231};
+    f.write("/index", v.data(), {2});
+    f.close();
+  }
+  auto f = h5::File::open_read(p);
+  try {
+    f.read_int("/index", nullptr);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'/index' entry 1 = -3.1e+231 is not an integer"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace ved
