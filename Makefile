@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DVED_WITH_MPI=ON
 
-.PHONY: deps deps-test configure build test test-slow demo bench clean
+.PHONY: deps deps-test configure build test test-slow test-sanitize test-fuzz demo bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -24,6 +24,25 @@ test: deps-test configure
 
 test-slow: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -L slow
+
+# ASan + UBSan over the unit tests. Without LibTorch (not instrumented, slow to build):
+# the file loaders, physics, data and baselines. See docs/reliability.md.
+ASAN_BUILD ?= build-asan
+SANITIZE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVED_SANITIZE=ON -DVED_WITH_TORCH=OFF -DVED_BUILD_BENCH=OFF
+test-sanitize: deps-test
+	@test -f $(ASAN_BUILD)/build.ninja || cmake -S . -B $(ASAN_BUILD) -G Ninja $(SANITIZE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  ctest --output-on-failure -j $(JOBS) -L unit
+
+# libFuzzer targets for every file loader, each run for a bounded time (tests/fuzz).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVED_FUZZ=ON -DVED_WITH_TORCH=OFF -DVED_BUILD_BENCH=OFF
+test-fuzz: deps-test
+	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja $(FUZZ_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS) -L fuzz
 
 demo: build
 	scripts/demo.sh $(BUILD)/apps/ved/ved demo-out

@@ -55,6 +55,7 @@ double w1_by_quantiles(std::vector<double> a, std::vector<double> b) {
   std::sort(u.begin(), u.end());
   double w = 0;
   for (size_t t = 0; t + 1 < u.size(); ++t) {
+    if (u[t + 1] == u[t]) continue;  // empty interval; at u = 1 its midpoint indexes past the end
     const double mid = 0.5 * (u[t] + u[t + 1]);
     w += std::abs(a[static_cast<size_t>(mid * m)] - b[static_cast<size_t>(mid * n)]) * (u[t + 1] - u[t]);
   }

@@ -1,0 +1,47 @@
+# Runs one libFuzzer target for ctest (tests/fuzz/CMakeLists.txt), with ved's limits: a
+# 5 s timeout per input and 1 GiB of memory; a crash, sanitizer report, timeout or
+# out-of-memory fails the test. libFuzzer prints the input that failed.
+#   MODE=replay   each file in REGRESSIONS once (inputs that crashed before and were fixed)
+#   MODE=explore  SECONDS of fuzzing from CORPUS and REGRESSIONS; new inputs go to WORK
+#
+#   cmake -DMODE=replay -DFUZZER=build-fuzz/tests/fuzz/fuzz_npy \
+#         -DREGRESSIONS=tests/fuzz/regressions/fuzz_npy -P tests/fuzz/run_fuzzer.cmake
+# libhdf5 sizes metadata buffers from a file's headers before checking them against the
+# file's end, so a corrupt header can make it malloc gigabytes (or 2^64 bytes) that it
+# never touches. Such mallocs return NULL here and HDF5 reports an error; ved's own
+# allocations over 1 GiB still abort (operator new reports out-of-memory, Eigen throws
+# std::bad_alloc, which no target catches).
+set(ENV{ASAN_OPTIONS} "detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=1024")
+set(ENV{UBSAN_OPTIONS} "halt_on_error=1:print_stacktrace=1")
+# Leaks inside libhdf5 on corrupt files are HDF5's (tests/lsan.supp says which).
+get_filename_component(supp "${CMAKE_CURRENT_LIST_DIR}/../lsan.supp" ABSOLUTE)
+set(ENV{LSAN_OPTIONS} "suppressions=${supp}:print_suppressions=0")
+set(limits -timeout=5 -rss_limit_mb=1024 -malloc_limit_mb=1024)
+
+if(MODE STREQUAL "replay")
+  file(GLOB inputs LIST_DIRECTORIES false "${REGRESSIONS}/*")
+  if(NOT inputs)
+    message(STATUS "${REGRESSIONS}: no regression inputs")
+    return()
+  endif()
+  list(LENGTH inputs n)
+  execute_process(COMMAND ${FUZZER} ${limits} ${inputs} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${FUZZER}: a regression input failed (exit ${rc})")
+  endif()
+  message(STATUS "${FUZZER}: ${n} regression inputs handled")
+elseif(MODE STREQUAL "explore")
+  file(MAKE_DIRECTORY ${WORK})
+  set(dirs ${WORK} ${CORPUS})
+  if(IS_DIRECTORY ${REGRESSIONS})
+    list(APPEND dirs ${REGRESSIONS})
+  endif()
+  execute_process(COMMAND ${FUZZER} ${limits} -max_total_time=${SECONDS} -print_final_stats=1
+                          -artifact_prefix=${ARTIFACTS} ${dirs}
+                  RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${FUZZER}: found a failing input (exit ${rc}); it was saved as ${ARTIFACTS}*")
+  endif()
+else()
+  message(FATAL_ERROR "MODE must be replay or explore")
+endif()
