@@ -386,15 +386,23 @@ GpFit fit_matern52(const Eigen::Matrix2Xd& points, const Eigen::VectorXd& values
   return fit;
 }
 
+namespace {
+// The checks both KL builders make; returns the number of points.
+Eigen::Index check_kl_inputs(const Eigen::Matrix2Xd& points, const MaternParams& params, int n_modes,
+                             const char* where) {
+  check_params(params, where);
+  check_points(points, where);
+  const Eigen::Index n = points.cols();
+  check_dense_size(n, where);
+  VED_CHECK(n_modes >= 1 && n_modes <= n,
+            where << ": n_modes = " << n_modes << " out of range [1, " << n << "] (the number of points)");
+  return n;
+}
+}  // namespace
+
 KlExpansion build_kl(const Eigen::Matrix2Xd& points, const MaternParams& params, int n_modes) {
   ScopedBlasThreads one_blas_thread(1);  // bit-identical whatever the thread count or MPI layout
-  check_params(params, "build_kl");
-  check_points(points, "build_kl");
-  const Eigen::Index n = points.cols();
-  check_dense_size(n, "build_kl");
-  VED_CHECK(n_modes >= 1 && n_modes <= n,
-            "build_kl: n_modes = " << n_modes << " out of range [1, " << n
-                                   << "] (the number of points)");
+  const Eigen::Index n = check_kl_inputs(points, params, n_modes, "build_kl");
   Eigen::MatrixXd c = lower_covariance(points, params.sigma, params.length);
   const double total_variance = c.trace();
   return to_kl(top_eigenpairs(c, n_modes), Eigen::VectorXd::Constant(n, params.mean),
@@ -405,13 +413,7 @@ KlExpansion build_conditional_kl(const Eigen::Matrix2Xd& points, const MaternPar
                                  const std::vector<int>& obs_cells,
                                  const Eigen::VectorXd& obs_values, int n_modes) {
   ScopedBlasThreads one_blas_thread(1);  // bit-identical whatever the thread count or MPI layout
-  check_params(params, "build_conditional_kl");
-  check_points(points, "build_conditional_kl");
-  const Eigen::Index n = points.cols();
-  check_dense_size(n, "build_conditional_kl");
-  VED_CHECK(n_modes >= 1 && n_modes <= n,
-            "build_conditional_kl: n_modes = " << n_modes << " out of range [1, " << n
-                                               << "] (the number of points)");
+  const Eigen::Index n = check_kl_inputs(points, params, n_modes, "build_conditional_kl");
   const Eigen::Index n_obs = static_cast<Eigen::Index>(obs_cells.size());
   VED_CHECK(n_obs >= 1, "build_conditional_kl: no observation cells given");
   VED_CHECK(obs_values.size() == n_obs, "build_conditional_kl: " << obs_values.size()
