@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(g++ cmake ninja-build ccache pkg-config
           libeigen3-dev libsuitesparse-dev libopenblas-dev libhdf5-dev hdf5-tools
           libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libgtest-dev libtorch-dev
-          gnuplot-nox libopenmpi-dev openmpi-bin)
+          gnuplot-nox libopenmpi-dev openmpi-bin libzip-dev pybind11-dev python3-dev python3-numpy)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-numpy python3-scipy python3-sklearn python3-h5py python3-torch)
 fi
