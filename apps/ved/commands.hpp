@@ -25,5 +25,6 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace ved::app

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   ved::app::add_eval_command(app);
   ved::app::add_predict_command(app);
   ved::app::add_sample_command(app);
+  ved::app::add_export_command(app);
 #endif
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
     sub->add_option("--config", "TOML file with values for this command's options (flags win)");

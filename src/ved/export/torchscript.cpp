@@ -1,0 +1,433 @@
+#include "ved/export/torchscript.hpp"
+
+#include <torch/script.h>  // torch::jit::Module, define, save
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "ved/nn/model.hpp"
+#include "ved/nn/tensor_io.hpp"
+#include "ved/train/model_file.hpp"
+#include "ved/util/atomic_file.hpp"
+#include "ved/util/error.hpp"
+#include "ved/util/h5.hpp"
+
+#ifndef VED_VERSION
+#define VED_VERSION "unknown"
+#endif
+
+namespace ved {
+namespace fs = std::filesystem;
+namespace {
+
+// Normalisation constants of make_norm (nn/model.cpp): LibTorch's BatchNorm2d and GroupNorm
+// defaults, and min(8, C) groups.
+constexpr double kNormEps = 1e-5;
+constexpr int kMaxGroups = 8;
+
+// dtypes in the TorchScript source: without Python's resolver `torch.float32` is not a
+// name there, so they are written as the ScalarType numbers that TorchScript uses for them.
+const std::string kF32 = std::to_string(static_cast<int>(torch::kFloat32));
+const std::string kF64 = std::to_string(static_cast<int>(torch::kFloat64));
+
+// A Python float literal that reads back as the same double.
+std::string py_float(double v) {
+  std::ostringstream os;
+  os << std::setprecision(17) << v;
+  std::string s = os.str();
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+std::string shape_text(const std::vector<int64_t>& dims) {
+  std::string s = "[N";
+  for (int64_t d : dims) s += ", " + std::to_string(d);
+  return s + "]";
+}
+
+// The trained weights by their torch names ("stem.weight", "stage0_block0.norm1.running_mean"),
+// and the TorchScript source that uses them. Every tensor the source names through ref() is
+// registered on the module (as a parameter or a buffer, like in Ved), and nothing else.
+struct Weights {
+  std::map<std::string, torch::Tensor> params;   // named_parameters() of the trained Ved
+  std::map<std::string, torch::Tensor> buffers;  // named_buffers(): normalisation statistics
+};
+
+class ScriptBuilder {
+ public:
+  explicit ScriptBuilder(const Weights& w) : params_(&w.params), buffers_(&w.buffers) {}
+
+  // "self.<attr>" for a tensor of the trained Ved; records it for registration.
+  std::string ref(const std::string& torch_name) {
+    VED_CHECK(params_->count(torch_name) || buffers_->count(torch_name),
+              "export: the model has no tensor '" << torch_name << "' for its " << "architecture; "
+                                                  << "the model file and this ved version disagree");
+    std::string attr = torch_name;
+    std::replace(attr.begin(), attr.end(), '.', '_');
+    used_[attr] = torch_name;
+    return "self." + attr;
+  }
+  // An extra buffer (transforms, Map2Grid entries), registered under `attr`.
+  std::string extra(const std::string& attr, const torch::Tensor& t) {
+    extra_[attr] = t;
+    return "self." + attr;
+  }
+
+  void line(int indent, const std::string& text) { src_ << std::string(4 * indent, ' ') << text << '\n'; }
+  void blank() { src_ << '\n'; }
+
+  torch::jit::Module build(const std::string& class_name) const {
+    torch::jit::Module m(c10::QualifiedName("__torch__.ved." + class_name));
+    for (const auto& [attr, name] : used_) {
+      auto p = params_->find(name);
+      if (p != params_->end())
+        m.register_parameter(attr, p->second.detach().clone().set_requires_grad(true), /*is_buffer=*/false);
+      else
+        m.register_buffer(attr, buffers_->at(name).detach().clone());
+    }
+    for (const auto& [attr, t] : extra_) m.register_buffer(attr, t);
+    try {
+      m.define(src_.str());
+    } catch (const c10::Error& e) {
+      VED_FAIL("export: TorchScript of " << class_name << " does not compile (a bug in ved export): "
+                                         << e.what_without_backtrace() << "\n--- source ---\n" << src_.str());
+    }
+    m.eval();
+    return m;
+  }
+
+  std::string source() const { return src_.str(); }
+
+ private:
+  const std::map<std::string, torch::Tensor>* params_;
+  const std::map<std::string, torch::Tensor>* buffers_;
+  std::map<std::string, std::string> used_;  // attr -> torch name
+  std::map<std::string, torch::Tensor> extra_;
+  std::ostringstream src_;
+};
+
+std::string activation_call(const std::string& name, const std::string& x) {
+  switch (parse_activation(name)) {
+    case Activation::kRelu: return "torch.relu(" + x + ")";
+    case Activation::kLeakyRelu: return "torch.leaky_relu(" + x + ", 0.01)";
+    case Activation::kElu: return "torch.elu(" + x + ")";
+    case Activation::kGelu: return "torch.gelu(" + x + ")";
+    case Activation::kSilu: return "torch.silu(" + x + ")";
+    case Activation::kTanh: return "torch.tanh(" + x + ")";
+  }
+  return x;
+}
+
+// conv -> optional normalisation, as Ved's conv_forward + maybe_norm (padding kernel / 2).
+std::string conv_norm(ScriptBuilder& b, const ModelConfig& c, const std::string& conv, const std::string& norm,
+                      int channels, int stride, const std::string& x) {
+  const int pad = c.kernel / 2;
+  std::string h = "torch.conv2d(" + x + ", " + b.ref(conv + ".weight") + ", " + b.ref(conv + ".bias") + ", [" +
+                  std::to_string(stride) + ", " + std::to_string(stride) + "], [" + std::to_string(pad) + ", " +
+                  std::to_string(pad) + "])";
+  if (c.norm == "batch")
+    return "torch.batch_norm(" + h + ", " + b.ref(norm + ".weight") + ", " + b.ref(norm + ".bias") + ", " +
+           b.ref(norm + ".running_mean") + ", " + b.ref(norm + ".running_var") + ", False, 0.1, " +
+           py_float(kNormEps) + ", False)";
+  if (c.norm == "group")
+    return "torch.group_norm(" + h + ", " + std::to_string(std::min(kMaxGroups, channels)) + ", " +
+           b.ref(norm + ".weight") + ", " + b.ref(norm + ".bias") + ", " + py_float(kNormEps) + ", False)";
+  return h;
+}
+
+std::string linear(ScriptBuilder& b, const std::string& layer, const std::string& x) {
+  return "torch.linear(" + x + ", " + b.ref(layer + ".weight") + ", " + b.ref(layer + ".bias") + ")";
+}
+
+// _encode_std(x): the network input as Ved::encode sees it -> (mu, logvar), float32.
+void emit_encode_std(ScriptBuilder& b, const ModelConfig& c) {
+  auto act = [&](const std::string& x) { return activation_call(c.activation, x); };
+  b.line(0, "def _encode_std(self, x: Tensor) -> Tuple[Tensor, Tensor]:");
+  b.line(1, "h = x.to(" + kF32 + ")");
+  if (c.encoder == "conv") {
+    b.line(1, "h = " + act(conv_norm(b, c, "stem", "stem_norm", c.stem_channels, 2, "h")));
+    int ch = c.stem_channels;
+    for (size_t s = 0; s < c.stages.size(); ++s) {
+      const std::string stage = "stage" + std::to_string(s);
+      for (int k = 0; k < c.blocks; ++k) {
+        // ResidualBlock: act(x + norm2(conv2(act(norm1(conv1(x))))))
+        const std::string blk = stage + "_block" + std::to_string(k);
+        b.line(1, "r = " + act(conv_norm(b, c, blk + ".conv1", blk + ".norm1", ch, 1, "h")));
+        b.line(1, "r = " + conv_norm(b, c, blk + ".conv2", blk + ".norm2", ch, 1, "r"));
+        b.line(1, "h = " + act("h + r"));
+      }
+      b.line(1, "h = " + act(conv_norm(b, c, stage + "_down", stage + "_down_norm", c.stages[s], 2, "h")));
+      ch = c.stages[s];
+    }
+    b.line(1, "h = torch.flatten(h, 1)");
+  }
+  for (size_t i = 0; i < c.encoder_hidden.size(); ++i)
+    b.line(1, "h = " + act(linear(b, "encoder_fc" + std::to_string(i), "h")));
+  b.line(1, "out = " + linear(b, "head", "h"));
+  const std::string r = std::to_string(c.latent);
+  b.line(1, "mu = torch.narrow(out, 1, 0, " + r + ")");
+  b.line(1, "logvar = torch.clamp(torch.narrow(out, 1, " + r + ", " + r + "), " + py_float(c.logvar_min) + ", " +
+                py_float(c.logvar_max) + ")");
+  b.line(1, "return mu, logvar");
+  b.blank();
+}
+
+// _decode_std(z): z -> standardised y, float32 (Ved::decode).
+void emit_decode_std(ScriptBuilder& b, const ModelConfig& c) {
+  b.line(0, "def _decode_std(self, z: Tensor) -> Tensor:");
+  b.line(1, "h = z.to(" + kF32 + ")");
+  for (size_t i = 0; i < c.decoder_hidden.size(); ++i)
+    b.line(1, "h = " + activation_call(c.activation, linear(b, "decoder_fc" + std::to_string(i), "h")));
+  b.line(1, "return " + linear(b, "decoder_out", "h"));
+  b.blank();
+}
+
+torch::Tensor vector_tensor(const Eigen::VectorXd& v) {
+  return torch::from_blob(const_cast<double*>(v.data()), {v.size()}, torch::kFloat64).clone();
+}
+
+// _physical(y, like): standardised y -> physical units (OutputTransform::invert, in float64),
+// in the dtype of `like` when that is a floating type.
+void emit_physical(ScriptBuilder& b, const OutputTransform& out) {
+  const std::string mean = b.extra("y_mean", vector_tensor(out.mean));
+  const std::string scale = b.extra("y_scale", vector_tensor(out.scale));
+  b.line(0, "def _physical(self, y: Tensor, like: Tensor) -> Tensor:");
+  b.line(1, "out = y.to(" + kF64 + ") * " + scale + " + " + mean);
+  b.line(1, "if like.is_floating_point():");
+  b.line(2, "return out.to(like.dtype)");
+  b.line(1, "return out");
+  b.blank();
+}
+
+// Shape check of the decoder input z [N, r].
+void emit_check_z(ScriptBuilder& b, const ModelConfig& c, const std::string& file) {
+  const std::string r = std::to_string(c.latent);
+  b.line(1, "assert z.dim() == 2 and z.size(1) == " + r + ", \"" + file + ": z must be [N, " + r +
+                "] (the latent codes); got {}\".format(z.size())");
+}
+
+// preprocess(x): raw x [N, n] (physical) -> the network input, as InputTransform::apply:
+// standardise in float64, round to float32, then (grid_map) average the entries of each
+// pixel, 0 outside the mesh.
+void emit_preprocess(ScriptBuilder& b, const ModelMeta& meta) {
+  const InputTransform& in = meta.input;
+  const std::string n = std::to_string(in.n_inputs);
+  const std::string mean = b.extra("x_mean", vector_tensor(in.mean));
+  const std::string scale = b.extra("x_scale", vector_tensor(in.scale));
+  b.line(0, "def preprocess(self, x: Tensor) -> Tensor:");
+  b.line(1, "if x.dim() > 2:");
+  b.line(2, "x = torch.flatten(x, 1)");
+  b.line(1, "assert x.dim() == 2 and x.size(1) == " + n + ", \"predictor.pt: x must be [N, " + n +
+                "] raw inputs as stored in the dataset; got {}\".format(x.size())");
+  b.line(1, "s = ((x.to(" + kF64 + ") - " + mean + ") / " + scale + ").to(" + kF32 + ")");
+  const std::string chw = std::to_string(in.channels) + ", " + std::to_string(in.height) + ", " + std::to_string(in.width);
+  if (in.kind == "grid_map") {
+    const GridMap& g = in.grid_map;
+    VED_CHECK(g.entry_cell.size() == g.entry_pixel.size() && static_cast<int>(g.pixel_count.size()) == g.n_pixels() &&
+                  g.n_cells() == in.n_inputs,
+              "export: the model's Map2Grid is inconsistent (" << g.entry_cell.size() << " entry cells, "
+                                                               << g.entry_pixel.size() << " entry pixels, "
+                                                               << g.pixel_count.size() << " pixel counts for "
+                                                               << g.n_pixels() << " pixels, " << g.n_cells()
+                                                               << " cells for " << in.n_inputs << " inputs)");
+    const int64_t n_entries = static_cast<int64_t>(g.entry_cell.size());
+    torch::Tensor cell = torch::empty({n_entries}, torch::kInt64), pixel = torch::empty({n_entries}, torch::kInt64);
+    for (int64_t e = 0; e < n_entries; ++e) {
+      cell[e] = g.entry_cell[e];
+      pixel[e] = g.entry_pixel[e];
+    }
+    // Divisor per pixel: its number of entries, 1 outside (where the sum stays 0).
+    torch::Tensor count = torch::empty({g.n_pixels()}, torch::kFloat32);
+    for (int p = 0; p < g.n_pixels(); ++p) count[p] = static_cast<float>(std::max(1, g.pixel_count[p]));
+    const std::string cells = b.extra("map_entry_cell", cell);
+    const std::string pixels = b.extra("map_entry_pixel", pixel);
+    const std::string counts = b.extra("map_pixel_count", count);
+    b.line(1, "img = s.new_zeros([s.size(0), " + std::to_string(g.n_pixels()) + "])");
+    b.line(1, "img = torch.index_add(img, 1, " + pixels + ", torch.index_select(s, 1, " + cells + "))");
+    b.line(1, "return (img / " + counts + ").view([s.size(0), " + chw + "])");
+  } else if (in.kind == "image") {
+    b.line(1, "return s.view([s.size(0), " + chw + "])");
+  } else {
+    b.line(1, "return s");
+  }
+  b.blank();
+}
+
+std::vector<int64_t> encoder_input_shape(const ModelConfig& c) {
+  if (c.encoder == "conv") return {c.input_channels, c.input_height, c.input_width};
+  return {c.input_features};
+}
+
+torch::jit::Module build_encoder(const ModelMeta& meta, const Weights& w) {
+  ScriptBuilder b(w);
+  const ModelConfig& c = meta.config;
+  emit_encode_std(b, c);
+  const std::vector<int64_t> shape = encoder_input_shape(c);
+  std::string cond = "x.dim() == " + std::to_string(shape.size() + 1);
+  for (size_t i = 0; i < shape.size(); ++i)
+    cond += " and x.size(" + std::to_string(i + 1) + ") == " + std::to_string(shape[i]);
+  b.line(0, "def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:");
+  b.line(1, "assert " + cond + ", \"encoder.pt: x must be the standardised network input " + shape_text(shape) +
+                " (predictor.pt takes raw inputs); got {}\".format(x.size())");
+  b.line(1, "return self._encode_std(x)");
+  return b.build("Encoder");
+}
+
+torch::jit::Module build_decoder(const ModelMeta& meta, const Weights& w) {
+  ScriptBuilder b(w);
+  emit_decode_std(b, meta.config);
+  emit_physical(b, meta.output);
+  b.line(0, "def forward(self, z: Tensor) -> Tensor:");
+  emit_check_z(b, meta.config, "decoder.pt");
+  b.line(1, "return self._physical(self._decode_std(z), z)");
+  return b.build("Decoder");
+}
+
+torch::jit::Module build_predictor(const ModelMeta& meta, const Weights& w) {
+  ScriptBuilder b(w);
+  emit_encode_std(b, meta.config);
+  emit_decode_std(b, meta.config);
+  emit_physical(b, meta.output);
+  emit_preprocess(b, meta);
+  b.line(0, "def encode(self, x: Tensor) -> Tuple[Tensor, Tensor]:");
+  b.line(1, "return self._encode_std(self.preprocess(x))");
+  b.blank();
+  b.line(0, "def decode(self, z: Tensor) -> Tensor:");
+  emit_check_z(b, meta.config, "predictor.pt");
+  b.line(1, "return self._physical(self._decode_std(z), z)");
+  b.blank();
+  b.line(0, "def forward(self, x: Tensor) -> Tensor:");
+  b.line(1, "mu, logvar = self.encode(x)");
+  b.line(1, "return self._physical(self._decode_std(mu), x)");
+  return b.build("Predictor");
+}
+
+std::string describe_json(const ModelMeta& meta, const ExportSummary& s) {
+  using nlohmann::json;
+  const ModelConfig& c = meta.config;
+  const std::string r = std::to_string(c.latent), m = std::to_string(c.output_features);
+  const std::string raw = "[N, " + std::to_string(meta.input.n_inputs) + "]";
+  const std::string net = shape_text(s.encoder_input_shape);
+  json j;
+  j["format"] = "ved-export";
+  j["version"] = 1;
+  j["ved_version"] = VED_VERSION;
+  j["torch_version"] = TORCH_VERSION;
+  j["model"] = fs::absolute(s.model_path).lexically_normal().string();
+  j["epoch"] = meta.epoch;
+  j["latent"] = c.latent;
+  j["encoder"] = c.encoder;
+  j["input"] = {{"kind", meta.input.kind},
+                {"n_inputs", meta.input.n_inputs},
+                {"raw_shape", {-1, meta.input.n_inputs}},
+                {"network_shape", json::array()}};
+  j["input"]["network_shape"].push_back(-1);
+  for (int64_t d : s.encoder_input_shape) j["input"]["network_shape"].push_back(d);
+  if (meta.input.kind == "grid_map") {
+    j["input"]["map2grid"] = {{"height", meta.input.grid_map.height},
+                              {"width", meta.input.grid_map.width},
+                              {"entries", meta.input.grid_map.entry_cell.size()},
+                              {"filled_pixels", meta.input.grid_map.n_filled()}};
+  }
+  j["output"] = {{"n_outputs", c.output_features}, {"shape", {-1, c.output_features}}};
+  j["files"] = {
+      {"encoder.pt",
+       {{"forward", "x " + net + " standardised network input (float32) -> (mu [N, " + r + "], logvar [N, " + r +
+                        "]) float32; logvar = log sigma^2, clamped to [" + py_float(c.logvar_min) + ", " +
+                        py_float(c.logvar_max) + "]"}}},
+      {"decoder.pt", {{"forward", "z [N, " + r + "] -> y [N, " + m + "] in physical units (dtype of z)"}}},
+      {"predictor.pt",
+       {{"forward", "x " + raw + " raw inputs as stored in the dataset (physical units) -> y [N, " + m +
+                        "] physical at z = mu(x) (dtype of x)"},
+        {"encode", "x " + raw + " -> (mu [N, " + r + "], logvar [N, " + r + "]) float32"},
+        {"decode", "z [N, " + r + "] -> y [N, " + m + "] physical (dtype of z)"},
+        {"preprocess", "x " + raw + " -> the network input " + net + " float32 (standardisation" +
+                           (meta.input.kind == "grid_map" ? std::string(", Map2Grid with 0 outside the mesh") : "") +
+                           ")"}}},
+  };
+  j["architecture"] = json::parse(to_json(c));
+  return j.dump(2) + "\n";
+}
+
+// Saves a module through a temporary; `out` is committed by the caller.
+void save_module_to(torch::jit::Module& m, AtomicOutput& out, const std::string& json) {
+  torch::jit::ExtraFilesMap extra{{"ved.json", json}};
+  try {
+    m.save(out.temp_path(), extra);
+  } catch (const c10::Error& e) {
+    VED_FAIL(out.final_path() << ": could not write the TorchScript module: " << e.what_without_backtrace());
+  }
+}
+
+}  // namespace
+
+ExportSummary export_torchscript(const std::string& model, const std::string& out_dir) {
+  VED_CHECK(!out_dir.empty(), "--out is empty; give the folder for the exported modules");
+  ExportSummary s;
+  s.model_path = resolve_model_path(model);
+
+  // 1. The trained model, as TrainedModel loads it.
+  auto f = h5::File::open_read(s.model_path);
+  ModelMeta meta = read_model_meta(f);
+  Ved net(meta.config);
+  load_module(f, "", *net);
+  net->eval();
+  Weights w;
+  for (const auto& p : net->named_parameters()) w.params[p.key()] = p.value();
+  for (const auto& p : net->named_buffers()) w.buffers[p.key()] = p.value();
+
+  const ModelConfig& c = meta.config;
+  VED_CHECK(meta.output.mean.size() == c.output_features && meta.output.scale.size() == c.output_features,
+            s.model_path << ": the output transform has " << meta.output.mean.size() << " values; expected m = "
+                         << c.output_features);
+  VED_CHECK(meta.input.mean.size() == meta.input.n_inputs && meta.input.scale.size() == meta.input.n_inputs,
+            s.model_path << ": the input transform has " << meta.input.mean.size() << " values; expected n = "
+                         << meta.input.n_inputs);
+  VED_CHECK(meta.input.n_model_inputs() == (c.encoder == "conv" ? static_cast<int64_t>(c.input_channels) *
+                                                                      c.input_height * c.input_width
+                                                                : static_cast<int64_t>(c.input_features)),
+            s.model_path << ": the input transform gives " << meta.input.n_model_inputs()
+                         << " values per sample but the " << c.encoder << " encoder takes a different size");
+  s.latent = c.latent;
+  s.n_inputs = meta.input.n_inputs;
+  s.n_outputs = c.output_features;
+  s.input_kind = meta.input.kind;
+  s.encoder_input_shape = encoder_input_shape(c);
+
+  // 2. The output folder.
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  VED_CHECK(fs::is_directory(out_dir), "--out " << out_dir << ": cannot create this folder"
+                                                << (ec ? " (" + ec.message() + ")" : std::string())
+                                                << "; expected a writable folder path");
+  const fs::path dir(out_dir);
+  s.encoder_path = (dir / "encoder.pt").string();
+  s.decoder_path = (dir / "decoder.pt").string();
+  s.predictor_path = (dir / "predictor.pt").string();
+  s.json_path = (dir / "export.json").string();
+  s.json = describe_json(meta, s);
+
+  // 3. The modules: all three written to temporaries, then renamed; export.json last.
+  torch::jit::Module encoder = build_encoder(meta, w);
+  torch::jit::Module decoder = build_decoder(meta, w);
+  torch::jit::Module predictor = build_predictor(meta, w);
+  AtomicOutput enc_out(s.encoder_path), dec_out(s.decoder_path), pred_out(s.predictor_path);
+  save_module_to(encoder, enc_out, s.json);
+  save_module_to(decoder, dec_out, s.json);
+  save_module_to(predictor, pred_out, s.json);
+  enc_out.commit();
+  dec_out.commit();
+  pred_out.commit();
+  write_text_atomic(s.json_path, s.json);
+  return s;
+}
+
+}  // namespace ved
