@@ -1,16 +1,13 @@
 #include "ved/export/torchscript.hpp"
 
 #include <torch/script.h>  // torch::jit::Module, define, save
-#include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <iomanip>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include "ved/nn/model.hpp"
@@ -53,14 +50,14 @@ std::string shape_text(const std::vector<int64_t>& dims) {
   return s + "]";
 }
 
-// The trained weights by their torch names ("stem.weight", "stage0_block0.norm1.running_mean"),
-// and the TorchScript source that uses them. Every tensor the source names through ref() is
-// registered on the module (as a parameter or a buffer, like in Ved), and nothing else.
+// The trained weights by their torch names ("stem.weight", "stage0_block0.norm1.running_mean").
 struct Weights {
   std::map<std::string, torch::Tensor> params;   // named_parameters() of the trained Ved
   std::map<std::string, torch::Tensor> buffers;  // named_buffers(): normalisation statistics
 };
 
+// TorchScript source and the tensors it uses: every tensor the source names through ref() is
+// registered on the module (as a parameter or a buffer, as in Ved), and nothing else.
 class ScriptBuilder {
  public:
   explicit ScriptBuilder(const Weights& w) : params_(&w.params), buffers_(&w.buffers) {}
@@ -96,9 +93,9 @@ class ScriptBuilder {
     for (const auto& [attr, t] : extra_) m.register_buffer(attr, t);
     try {
       m.define(src_.str());
-    } catch (const c10::Error& e) {
-      VED_FAIL("export: TorchScript of " << class_name << " does not compile (a bug in ved export): "
-                                         << e.what_without_backtrace() << "\n--- source ---\n" << src_.str());
+    } catch (const std::exception& e) {  // c10::Error or torch::jit::ErrorReport
+      VED_FAIL("export: the TorchScript of " << class_name << " does not compile (a bug in ved export): " << e.what()
+                                             << "\n--- source ---\n" << src_.str());
     }
     m.eval();
     return m;
@@ -362,8 +359,8 @@ void save_module_to(torch::jit::Module& m, AtomicOutput& out, const std::string&
   torch::jit::ExtraFilesMap extra{{"ved.json", json}};
   try {
     m.save(out.temp_path(), extra);
-  } catch (const c10::Error& e) {
-    VED_FAIL(out.final_path() << ": could not write the TorchScript module: " << e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    VED_FAIL(out.final_path() << ": could not write the TorchScript module: " << e.what());
   }
 }
 
