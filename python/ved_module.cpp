@@ -514,6 +514,8 @@ void bind_field(py::module_& m) {
         if (store_head) out["head"] = from_matrix(d.head);
         out["wells"] = from_ints(d.wells);
         out["generator"] = d.text_attrs["generator"];
+        // Per-sample shape of y: (wells,) or (wells, times) for the time-dependent systems.
+        out["y_shape"] = py::tuple(py::module_::import("json").attr("loads")(d.text_attrs["y_shape"]));
         return out;
       },
       py::arg("site"), py::arg("samples"), py::arg("seed") = 0, py::arg("threads") = 1, py::arg("modes") = py::none(),
@@ -521,7 +523,8 @@ void bind_field(py::module_& m) {
       py::arg("obs_size") = 100, py::arg("obs_set") = 0, py::arg("first") = 0, py::arg("store_head") = false,
       py::arg("system") = "steady",
       "What `ved generate` computes, in memory: dict x [N, cells], y [N, outputs], xi [N, modes], wells, "
-      "head [N, cells] (store_head=True) and generator (JSON of the settings). system: steady | transient | "
+      "y_shape (per sample, y is flattened row-major), head [N, cells] (store_head=True) and generator (JSON "
+      "of the settings). system: steady | transient | "
       "transport with their default settings.");
 }
 

@@ -249,6 +249,7 @@ class RandomFieldTest(TempDirCase):
         np.testing.assert_allclose(d["x"], x_cli, rtol=0, atol=1e-12)
         np.testing.assert_allclose(d["y"], y_cli, rtol=0, atol=1e-10)
         np.testing.assert_array_equal(d["wells"], site.wells)
+        self.assertEqual(d["y_shape"], (323,))
         # The fitted parameters are those the dataset records.
         with h5py.File(out, "r") as f:
             self.assertAlmostEqual(f.attrs["sigma"], rf.sigma, delta=1e-12)
