@@ -313,6 +313,12 @@ TEST(Export, CommandLine) {
   EXPECT_NE(ok.out.find("predictor.pt"), std::string::npos);
   for (const char* f : {"encoder.pt", "decoder.pt", "predictor.pt", "export.json"})
     EXPECT_TRUE(fs::exists(dir + "/exported/" + f)) << f;
+  // Exporting again replaces the files; nothing else is left in the folder.
+  test::RunResult again = test::run_ved("export --model " + run + "/model.h5 --out " + dir + "/exported");
+  EXPECT_EQ(again.code, 0) << again.err;
+  int n_files = 0;
+  for (const auto& entry : fs::directory_iterator(dir + "/exported")) n_files += entry.is_regular_file();
+  EXPECT_EQ(n_files, 4);
 }
 
 }  // namespace ved

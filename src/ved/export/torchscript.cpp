@@ -65,8 +65,9 @@ class ScriptBuilder {
   // "self.<attr>" for a tensor of the trained Ved; records it for registration.
   std::string ref(const std::string& torch_name) {
     VED_CHECK(params_->count(torch_name) || buffers_->count(torch_name),
-              "export: the model has no tensor '" << torch_name << "' for its " << "architecture; "
-                                                  << "the model file and this ved version disagree");
+              "export: the model has no tensor '" << torch_name
+                                                  << "' for its architecture; the model file and this ved "
+                                                     "version disagree");
     std::string attr = torch_name;
     std::replace(attr.begin(), attr.end(), '.', '_');
     used_[attr] = torch_name;
@@ -100,8 +101,6 @@ class ScriptBuilder {
     m.eval();
     return m;
   }
-
-  std::string source() const { return src_.str(); }
 
  private:
   const std::map<std::string, torch::Tensor>* params_;
@@ -399,7 +398,13 @@ ExportSummary export_torchscript(const std::string& model, const std::string& ou
   s.input_kind = meta.input.kind;
   s.encoder_input_shape = encoder_input_shape(c);
 
-  // 2. The output folder.
+  // 2. The modules.
+  torch::jit::Module encoder = build_encoder(meta, w);
+  torch::jit::Module decoder = build_decoder(meta, w);
+  torch::jit::Module predictor = build_predictor(meta, w);
+
+  // 3. The files: the modules go to temporaries, then are renamed; export.json comes last,
+  // and the one of an earlier export goes first, so that export.json marks a complete set.
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   VED_CHECK(fs::is_directory(out_dir), "--out " << out_dir << ": cannot create this folder"
@@ -411,15 +416,13 @@ ExportSummary export_torchscript(const std::string& model, const std::string& ou
   s.predictor_path = (dir / "predictor.pt").string();
   s.json_path = (dir / "export.json").string();
   s.json = describe_json(meta, s);
-
-  // 3. The modules: all three written to temporaries, then renamed; export.json last.
-  torch::jit::Module encoder = build_encoder(meta, w);
-  torch::jit::Module decoder = build_decoder(meta, w);
-  torch::jit::Module predictor = build_predictor(meta, w);
   AtomicOutput enc_out(s.encoder_path), dec_out(s.decoder_path), pred_out(s.predictor_path);
   save_module_to(encoder, enc_out, s.json);
   save_module_to(decoder, dec_out, s.json);
   save_module_to(predictor, pred_out, s.json);
+  fs::remove(s.json_path, ec);
+  VED_CHECK(!fs::exists(s.json_path), s.json_path << ": cannot replace the export.json of an earlier export"
+                                                  << (ec ? " (" + ec.message() + ")" : std::string()));
   enc_out.commit();
   dec_out.commit();
   pred_out.commit();
