@@ -1,5 +1,7 @@
 #include "cli_util.hpp"
 
+#include <cmath>
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -70,6 +72,9 @@ MatrixRM load_rows(const std::string& spec, long n_cols, const std::string& what
             src.str() << ": " << what << " has shape [" << (a.dims.size() == 1 ? 1 : a.dims[0]) << ", " << cols
                       << "]; expected [K, " << n_cols << "] for this mesh");
   VED_CHECK(rows > 0, src.str() << ": " << what << " has zero rows");
+  for (size_t i = 0; i < a.data.size(); ++i)
+    VED_CHECK(std::isfinite(a.data[i]), src.str() << ": " << what << " row " << i / cols << " column " << i % cols << " is "
+                                                  << a.data[i] << "; remove or repair non-finite samples");
   MatrixRM m = Eigen::Map<MatrixRM>(a.data.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   return m;
 }

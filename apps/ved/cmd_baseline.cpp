@@ -45,6 +45,11 @@ struct BaselineCli {
   std::string latent = "50";        // sizes r: "50", "1,2,5,50", "1:300", "1:10,50,147"
   std::string data;                 // dataset file (HDF5)
   std::string test;                 // separate test file: all its rows are scored
+  std::string x, y;                 // arrays instead of --data (FILE.npy | FILE.npz:name | FILE.h5:/path)
+  std::string test_x, test_y;       // arrays instead of --test
+  DataSource train_source() const { return {data, x, y}; }
+  DataSource test_source() const { return {test, test_x, test_y}; }
+  bool has_test() const { return !test.empty() || !test_x.empty() || !test_y.empty(); }
   std::string rows;                 // "A:B" rows of --data to use ("" = all)
   double val_fraction = 0.1;        // without --test: share of rows for validation (ridge alpha)
   double test_fraction = 0.2;       // without --test: share of rows scored
@@ -153,15 +158,17 @@ struct Rows {
 };
 
 Rows load_split(const BaselineCli& o) {
-  Dataset d = read_dataset(o.data);
+  Dataset d = load_data(o.train_source());
+  const std::string data_name = o.train_source().describe();
   int64_t begin = 0, end = 0;
   parse_rows(o.rows, d.n_samples(), begin, end);
   const Eigen::Index n_rows = end - begin;
   Rows r;
-  if (!o.test.empty()) {
-    Dataset t = read_dataset(o.test);
+  if (o.has_test()) {
+    Dataset t = load_data(o.test_source());
+    const std::string test_name = o.test_source().describe();
     VED_CHECK(t.x.cols() == d.x.cols() && t.y.cols() == d.y.cols(),
-              o.test << " maps " << t.x.cols() << " inputs to " << t.y.cols() << " outputs but " << o.data << " maps "
+              test_name << " maps " << t.x.cols() << " inputs to " << t.y.cols() << " outputs but " << data_name << " maps "
                      << d.x.cols() << " to " << d.y.cols() << "; are they the same kind of data?");
     r.x_train = d.x.middleRows(begin, n_rows);
     r.y_train = d.y.middleRows(begin, n_rows);
@@ -169,8 +176,8 @@ Rows load_split(const BaselineCli& o) {
     r.y_val.resize(0, d.y.cols());
     r.x_test = std::move(t.x);
     r.y_test = std::move(t.y);
-    r.description = std::to_string(n_rows) + " training rows of " + o.data + ", " +
-                    std::to_string(r.x_test.rows()) + " test rows of " + o.test;
+    r.description = std::to_string(n_rows) + " training rows of " + data_name + ", " +
+                    std::to_string(r.x_test.rows()) + " test rows of " + test_name;
     return r;
   }
   const DataSplit s = split_rows(n_rows, o.val_fraction, o.test_fraction, o.seed);
@@ -188,7 +195,7 @@ Rows load_split(const BaselineCli& o) {
   r.y_val = take(d.y, s.val);
   r.x_test = take(d.x, s.test);
   r.y_test = take(d.y, s.test);
-  r.description = o.data + " split " + std::to_string(s.train.size()) + " / " + std::to_string(s.val.size()) + " / " +
+  r.description = data_name + " split " + std::to_string(s.train.size()) + " / " + std::to_string(s.val.size()) + " / " +
                   std::to_string(s.test.size()) + " (train / val / test, seed " + std::to_string(o.seed) + ")";
   return r;
 }
@@ -202,8 +209,8 @@ nlohmann::json base_record(const BaselineCli& o, const Rows& r, const Reconstruc
           {"n_train", r.x_train.rows()},
           {"n_val", r.x_val.rows()},
           {"n_test", r.x_test.rows()},
-          {"data", o.data},
-          {"test", o.test}};
+          {"data", o.train_source().describe()},
+          {"test", o.test_source().describe()}};
 }
 
 // Kernel PCA or diffusion maps: one embedding for the largest r, then per r the nested
@@ -321,7 +328,6 @@ void run_kernel_baseline(const BaselineCli& o, const Rows& r) {
 void run_baseline(const BaselineCli& o) {
   VED_CHECK(o.method == "cca" || o.method == "pca" || o.method == "ridge" || o.method == "kpca" || o.method == "dmaps",
             "--method '" << o.method << "' is not one of: cca, pca, ridge, kpca, dmaps");
-  VED_CHECK(!o.data.empty(), "give --data FILE.h5");
   VED_CHECK(o.threads >= 1, "--threads " << o.threads << ": must be at least 1");
   const Rows r = load_split(o);
   if (o.method == "kpca" || o.method == "dmaps") {
@@ -423,8 +429,12 @@ void add_baseline_command(CLI::App& app) {
   cmd->add_option("--latent", o->latent,
                   "Latent sizes r: a list and/or inclusive ranges, e.g. 1,2,5,50 or 1:300 (cca, pca, kpca, dmaps; "
                   "one fit serves all; ridge is full rank and ignores it)");
-  cmd->add_option("--data", o->data, "Dataset (HDF5) to fit on (and to split, without --test)")->required();
+  cmd->add_option("--data", o->data, "Dataset (HDF5) to fit on (and to split, without --test); or give --x and --y");
+  cmd->add_option("--x", o->x, "Inputs from an array instead of --data: FILE.npy, FILE.npz:name or FILE.h5:/path");
+  cmd->add_option("--y", o->y, "Outputs with --x (same forms), [N, m]");
   cmd->add_option("--test", o->test, "Separate test dataset: train on every row of --data, score every row of this");
+  cmd->add_option("--test-x", o->test_x, "Separate test inputs as an array (with --test-y), instead of --test");
+  cmd->add_option("--test-y", o->test_y, "Separate test outputs as an array (with --test-x)");
   cmd->add_option("--rows", o->rows, "Rows of --data to use, A:B (e.g. 0:3000); empty = all");
   cmd->add_option("--val-fraction", o->val_fraction,
                   "Without --test: share of rows for validation (ridge's alpha), as `ved train`");

@@ -31,6 +31,7 @@ namespace {
 struct EvalOptions {
   std::string model;
   std::string data;          // default: the training file (for --split train|val|test)
+  std::string x, y;          // arrays instead of --data
   std::string rows;          // default: all rows (split all) or the training rows
   std::string split = "test";
   bool json = false;
@@ -110,14 +111,17 @@ void run_eval(const EvalOptions& o) {
   TrainedModel model(o.model, o.device);
   const ModelMeta& meta = model.meta();
 
-  const std::string data_path = o.data.empty() ? meta.data : o.data;
-  VED_CHECK(!data_path.empty(), "give --data FILE.h5");
-  Dataset full = read_dataset(data_path);
+  DataSource source{o.data, o.x, o.y};
+  if (source.data.empty() && !source.from_arrays()) source = DataSource{meta.data, meta.data_x, meta.data_y};
+  const std::string data_path = source.describe();
+  VED_CHECK(!data_path.empty(), "give --data FILE.h5 or --x SRC --y SRC");
+  Dataset full = load_data(source);
+  const std::string trained_on = DataSource{meta.data, meta.data_x, meta.data_y}.describe();
   std::string rows_spec = o.rows;
   if (rows_spec.empty() && o.split != "all") {
     VED_CHECK(meta.rows_end <= full.n_samples(),
               "--split " << o.split << " selects rows of the training data, but " << data_path << " has "
-                         << full.n_samples() << " rows, so it is not the file the model was trained on (" << meta.data
+                         << full.n_samples() << " rows, so it is not the file the model was trained on (" << trained_on
                          << " rows [" << meta.rows_begin << ", " << meta.rows_end
                          << ")); use --split all for a separate test file");
     rows_spec = std::to_string(meta.rows_begin) + ":" + std::to_string(meta.rows_end);
@@ -133,7 +137,7 @@ void run_eval(const EvalOptions& o) {
     VED_CHECK(r.end - r.begin == meta.rows_end - meta.rows_begin &&
                   std::abs(data_checksum(d.y) - meta.y_checksum) <= 1e-9 * std::max(1.0, std::abs(meta.y_checksum)),
               "--split " << o.split << " selects rows of the training data, but " << data_path << " rows [" << r.begin
-                         << ", " << r.end << ") are not the rows the model was trained on (" << meta.data << " rows ["
+                         << ", " << r.end << ") are not the rows the model was trained on (" << trained_on << " rows ["
                          << meta.rows_begin << ", " << meta.rows_end << ")); use --split all for a separate test file");
     rows = o.split == "test" ? meta.split.test : o.split == "val" ? meta.split.val : meta.split.train;
     VED_CHECK(!rows.empty(), "the run has no " << o.split << " rows (trained with --"
@@ -184,7 +188,9 @@ void add_eval_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Reconstruction metrics of a trained VED (rel_l2, rel_l2_fluct, r2, rmse; "
                                              "SPEC §5) on a dataset split, decoding z = mu(x)");
   cmd->add_option("--model", o->model, "Run folder (ved train --out) or its model.h5")->required();
-  cmd->add_option("--data", o->data, "Dataset file (default: the training file)");
+  cmd->add_option("--data", o->data, "Dataset file (default: the training data)");
+  cmd->add_option("--x", o->x, "Inputs as an array instead of --data: FILE.npy, FILE.npz:name or FILE.h5:/path");
+  cmd->add_option("--y", o->y, "Outputs as an array, with --x");
   cmd->add_option("--rows", o->rows, "Rows A:B of --data (default: all for --split all, else the training rows)");
   cmd->add_option("--split", o->split, "all (every row of --data), or the run's test, val or train rows");
   cmd->add_flag("--json", o->json, "Print one JSON object");

@@ -43,7 +43,9 @@ void run_predict(const PredictOptions& o) {
   check_output_path(o.out);
   set_torch_threads(o.threads);
   TrainedModel model(o.model, o.device);
-  MatrixRM x = load_rows(o.input.find(':') == std::string::npos && !is_npy(o.input) ? o.input + ":/x" : o.input,
+  const bool h5_without_path = o.input.find(':') == std::string::npos && !is_npy(o.input) &&
+                               !(o.input.size() > 4 && o.input.substr(o.input.size() - 4) == ".npz");
+  MatrixRM x = load_rows(h5_without_path ? o.input + ":/x" : o.input,
                          static_cast<long>(model.n_inputs()), "--input");
   MatrixRM y_mu = model.predict(x);
   Encodings e = model.encode(x);
@@ -92,7 +94,10 @@ void add_predict_command(CLI::App& app) {
                  "/y_mean, /y_std, /y_std_latent (spread over z alone), /y_mu, /z_mu, /z_logvar; .npy output holds "
                  "the mean, and the std in <name>_std.npy");
   cmd->add_option("--model", o->model, "Run folder (ved train --out) or its model.h5")->required();
-  cmd->add_option("--input", o->input, "Inputs [K, n]: FILE.npy or FILE.h5[:/dataset] (default dataset /x)")->required();
+  cmd->add_option("--input,--x", o->input,
+                  "Inputs [K, n] (or [K, H, W], [K, C, H, W]): FILE.npy, FILE.npz:name or FILE.h5[:/dataset] "
+                  "(default dataset /x)")
+      ->required();
   cmd->add_option("--samples", o->samples, "Draws of z per input for mean and std (0: only z = mu)");
   cmd->add_option("--seed", o->seed, "Seed of the draws");
   cmd->add_option("--out", o->out, "Output file (.h5 or .npy)")->required();

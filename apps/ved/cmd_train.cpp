@@ -109,10 +109,14 @@ void add_train_command(CLI::App& app) {
       "train", "Train a variational encoder-decoder on a dataset (x -> y); defaults are the reference model "
                "of SPEC §8 (conv encoder on the Map2Grid image, r = 50, beta 1e-3, lambda 1e-2, 150 epochs)");
   // Data
-  cmd->add_option("--data", o.data, "Dataset file (HDF5 with /x [N, n] and /y [N, m])")->required();
+  cmd->add_option("--data", o.data, "Dataset file (HDF5 with /x [N, n] and /y [N, m]); or give --x and --y");
+  cmd->add_option("--x", o.x, "Inputs from an array instead of --data: FILE.npy, FILE.npz:name or FILE.h5:/path; "
+                              "[N, n] vectors (on --mesh), [N, H, W] or [N, C, H, W] images");
+  cmd->add_option("--y", o.y, "Outputs with --x: FILE.npy, FILE.npz:name or FILE.h5:/path, [N, m]");
   cmd->add_option("--rows", o.rows, "Rows of --data to use, A:B (e.g. 0:3000); empty = all");
   cmd->add_option("--mesh", o.mesh, "Input layout: auto (stored grid map, image shape or mesh attribute), none "
-                                    "(plain vectors, MLP encoder), hanford, grid:NXxNY, or an MRST folder");
+                                    "(plain vectors, MLP encoder), hanford, grid:NXxNY, an MRST folder or .mat "
+                                    "file, or a cell file (.npz/.h5 with centroids [cells, 2] and adjacency [pairs, 2])");
   cmd->add_option("--val-fraction", o.val_fraction, "Fraction of the rows held out for validation");
   cmd->add_option("--test-fraction", o.test_fraction, "Fraction of the rows held out for `ved eval --split test`");
   cmd->add_option("--seed", o.seed, "Seed of the split, initial weights, shuffling and noise");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iomanip>
 
+#include "ved/util/array_source.hpp"
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
@@ -12,22 +13,60 @@
 namespace ved {
 namespace {
 
-MatrixRM read_matrix(const h5::File& f, const std::string& name, std::vector<size_t>* dims_out = nullptr) {
-  std::vector<size_t> dims;
-  std::vector<double> v = f.read_double(name, &dims);
-  VED_CHECK(!dims.empty(), f.path() << ": '" << name << "' is a scalar; expected an array [N, ...]");
+// [dims[0], prod(dims[1:])] row-major, rejecting NaN/Inf with the row and column.
+MatrixRM rows_matrix(std::vector<double>& v, const std::vector<size_t>& dims, const std::string& where) {
+  VED_CHECK(!dims.empty(), where << " is a scalar; expected an array [N, ...]");
   size_t rows = dims[0], cols = 1;
   for (size_t i = 1; i < dims.size(); ++i) cols *= dims[i];
   MatrixRM m = Eigen::Map<MatrixRM>(v.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   for (Eigen::Index i = 0; i < m.size(); ++i) {
     if (!std::isfinite(m.data()[i])) {
       Eigen::Index r = i / std::max<Eigen::Index>(cols, 1), c = i % std::max<Eigen::Index>(cols, 1);
-      VED_FAIL(f.path() << ": '" << name << "' row " << r << " column " << c << " is " << m.data()[i]
-                        << "; remove or repair non-finite samples");
+      VED_FAIL(where << " row " << r << " column " << c << " is " << m.data()[i]
+                     << "; remove or repair non-finite samples");
     }
   }
+  return m;
+}
+
+MatrixRM read_matrix(const h5::File& f, const std::string& name, std::vector<size_t>* dims_out = nullptr) {
+  std::vector<size_t> dims;
+  std::vector<double> v = f.read_double(name, &dims);
+  MatrixRM m = rows_matrix(v, dims, f.path() + ": '" + name + "'");
   if (dims_out) *dims_out = dims;
   return m;
+}
+
+std::string dims_text(const std::vector<size_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+Dataset dataset_from_arrays(const DataSource& src) {
+  VED_CHECK(src.data.empty(), "give either --data FILE.h5 or --x SRC --y SRC, not both");
+  VED_CHECK(!src.x.empty() && !src.y.empty(), "--x and --y go together: give both (" << (src.x.empty() ? "--x" : "--y")
+                                                                                    << " is missing)");
+  ArraySource xs = ArraySource::parse(src.x), ys = ArraySource::parse(src.y);
+  LoadedArray xa = load_array(xs), ya = load_array(ys);
+  const std::string xw = "--x " + xs.str(), yw = "--y " + ys.str();
+  VED_CHECK(xa.dims.size() >= 1 && xa.dims.size() <= 4,
+            xw << " has shape " << dims_text(xa.dims) << "; expected [N, n], [N, H, W] or [N, C, H, W]");
+  VED_CHECK(ya.dims.size() >= 1, yw << " is a scalar; expected [N, m]");
+  Dataset d;
+  d.x = rows_matrix(xa.data, xa.dims, xw);
+  d.y = rows_matrix(ya.data, ya.dims, yw);
+  VED_CHECK(d.x.rows() > 0, xw << " has zero rows");
+  VED_CHECK(d.x.cols() > 0 && d.y.cols() > 0, xw << " " << dims_text(xa.dims) << " / " << yw << " " << dims_text(ya.dims)
+                                                  << ": a sample has no values");
+  VED_CHECK(d.x.rows() == d.y.rows(), xw << " has " << d.x.rows() << " rows (shape " << dims_text(xa.dims) << ") but "
+                                         << yw << " has " << d.y.rows() << " (shape " << dims_text(ya.dims)
+                                         << "); row i of both must be the same sample");
+  d.x_shape.assign(xa.dims.begin() + 1, xa.dims.end());
+  if (ya.dims.size() > 2) d.text_attrs["y_shape"] = dims_text(std::vector<size_t>(ya.dims.begin() + 1, ya.dims.end()));
+  d.text_attrs["x_source"] = xs.str();
+  d.text_attrs["y_source"] = ys.str();
+  return d;
 }
 
 void write_matrix(h5::File& f, const std::string& name, const MatrixRM& m) {
@@ -35,6 +74,18 @@ void write_matrix(h5::File& f, const std::string& name, const MatrixRM& m) {
 }
 
 }  // namespace
+
+std::string DataSource::describe() const {
+  if (!from_arrays()) return data;
+  return "x=" + x + " y=" + y;
+}
+
+Dataset load_data(const DataSource& src, const ReadOptions& opt) {
+  if (src.from_arrays()) return dataset_from_arrays(src);
+  VED_CHECK(!src.data.empty(), "no data: give --data FILE.h5 (a ved dataset) or --x SRC --y SRC (arrays: FILE.npy, "
+                               "FILE.npz:name or FILE.h5:/path)");
+  return read_dataset(src.data, opt);
+}
 
 Dataset read_dataset(const std::string& path, const ReadOptions& opt) {
   auto f = h5::File::open_read(path);

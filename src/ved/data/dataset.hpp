@@ -43,6 +43,25 @@ struct ReadOptions {
 Dataset read_dataset(const std::string& path, const ReadOptions& opt = {});
 void write_dataset(const std::string& path, const Dataset& d);
 
+// Where a command's rows come from: a dataset file (--data), or separate arrays for the
+// inputs and outputs (--x/--y), each "FILE.npy", "FILE.npz:name" or "FILE.h5:/path".
+//   x [N, n]        vectors (cells of a mesh, or plain features)
+//   x [N, H, W]     images, x [N, C, H, W] multi-channel images
+//   y [N, m]        outputs ([N] is one output; [N, a, b, ...] is flattened, shape kept)
+struct DataSource {
+  std::string data;
+  std::string x;
+  std::string y;
+  bool from_arrays() const { return !x.empty() || !y.empty(); }
+  // What to write into logs and model files: the file, or "x=SRC y=SRC".
+  std::string describe() const;
+};
+
+// Checks that exactly one form is given (`what` names the options in errors, e.g.
+// "--data or --x/--y") and loads it; arrays get x_shape, a "y_shape" text attribute for
+// y with more than 2 dimensions, and the same finiteness and row-count checks as files.
+Dataset load_data(const DataSource& src, const ReadOptions& opt = {});
+
 // Rows [begin, end) of every per-sample array.
 Dataset slice_rows(const Dataset& d, Eigen::Index begin, Eigen::Index end);
 

@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <regex>
 
+#include <cmath>
+
+#include "ved/util/array_source.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
 #include "ved/util/npy.hpp"
@@ -180,7 +183,54 @@ std::vector<std::vector<int>> load_observation_sets(const std::string& path, int
   return out;
 }
 
+Mesh load_cell_graph(const std::string& path) {
+  const bool npz = path.size() > 4 && path.compare(path.size() - 4, 4, ".npz") == 0;
+  LoadedArray c = load_array({path, npz ? "centroids" : "/centroids"});
+  LoadedArray a = load_array({path, npz ? "adjacency" : "/adjacency"});
+  VED_CHECK(c.dims.size() == 2 && c.dims[1] == 2 && c.dims[0] > 0,
+            path << ": 'centroids' must be [cells, 2] (x, y of each cell); found " << c.dims.size() << " dimensions");
+  VED_CHECK(a.dims.size() == 2 && a.dims[1] == 2,
+            path << ": 'adjacency' must be [pairs, 2] (0-based cells sharing a face); found " << a.dims.size()
+                 << " dimensions");
+  VED_CHECK(c.dims[0] < (1u << 30) && a.dims[0] < (1u << 30), path << ": too many cells or pairs");
+  Mesh m;
+  m.name = path;
+  m.n_cells = static_cast<int>(c.dims[0]);
+  m.n_faces = static_cast<int>(a.dims[0]);
+  m.cell_centroids.resize(2, m.n_cells);
+  for (int i = 0; i < m.n_cells; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      const double v = c.data[2 * static_cast<size_t>(i) + k];
+      VED_CHECK(std::isfinite(v), path << ": 'centroids' row " << i << " is not finite");
+      m.cell_centroids(k, i) = v;
+    }
+  }
+  m.cell_volumes = Eigen::VectorXd::Ones(m.n_cells);
+  m.face_cells.resize(2, m.n_faces);
+  for (int f = 0; f < m.n_faces; ++f) {
+    for (int k = 0; k < 2; ++k) {
+      const double v = a.data[2 * static_cast<size_t>(f) + k];
+      VED_CHECK(v == std::floor(v) && v >= 0 && v < m.n_cells,
+                path << ": 'adjacency' row " << f << " names cell " << v << "; expected 0-based cells in [0, "
+                     << m.n_cells << ")");
+      m.face_cells(k, f) = static_cast<int>(v);
+    }
+    VED_CHECK(m.face_cells(0, f) != m.face_cells(1, f),
+              path << ": 'adjacency' row " << f << " joins cell " << m.face_cells(0, f) << " to itself");
+  }
+  return m;
+}
+
 Site load_site(const std::string& spec) {
+  // A single file: the mesh of an MRST geometry file, or a cell graph (centroids +
+  // adjacency) — enough to draw fields into images, not to solve flow.
+  if (fs::is_regular_file(spec)) {
+    Site s;
+    s.source = spec;
+    const bool mat = spec.size() > 4 && spec.compare(spec.size() - 4, 4, ".mat") == 0;
+    s.mesh = mat ? load_mrst_mesh(spec) : load_cell_graph(spec);
+    return s;
+  }
   std::smatch m;
   static const std::regex kGrid(R"(grid:(\d+)x(\d+))");
   if (std::regex_match(spec, m, kGrid)) {
@@ -190,7 +240,9 @@ Site load_site(const std::string& spec) {
     return make_structured_site(opt);
   }
   std::string dir = spec == "hanford" ? data_dir() + "/hanford" : spec;
-  VED_CHECK(fs::is_directory(dir), "mesh '" << spec << "': expected 'hanford', 'grid:NXxNY' or a folder holding geom*.mat, bc*.mat and well_cells*.mat");
+  VED_CHECK(fs::is_directory(dir), "mesh '" << spec << "': expected 'hanford', 'grid:NXxNY', a folder holding geom*.mat, "
+                                             "bc*.mat and well_cells*.mat, an MRST geometry .mat file, or a cell file "
+                                             "(.npz or .h5 with centroids [cells, 2] and adjacency [pairs, 2])");
   Site s;
   s.source = spec;
   s.mesh = load_mrst_mesh(find_one(dir, R"(geom.*\.mat)", true));

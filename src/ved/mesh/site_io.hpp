@@ -5,6 +5,7 @@
 //   Site s = load_site("hanford");          // data/hanford shipped with ved
 //   Site s = load_site("path/to/model/");   // geom*.mat, bc*.mat, well_cells*.mat
 //   Site s = load_site("grid:64x48");       // unit square, west h=1, east h=0
+//   Site s = load_site("my_mesh.npz");      // a cell graph: centroids + adjacency (Map2Grid only)
 #include <string>
 #include <vector>
 
@@ -16,6 +17,11 @@ namespace ved {
 std::string data_dir();
 
 Site load_site(const std::string& spec);
+
+// A user's mesh as a cell graph, for Map2Grid only: FILE.npz (arrays "centroids" [cells, 2]
+// and "adjacency" [pairs, 2] of 0-based cells sharing a face) or FILE.h5 (/centroids,
+// /adjacency). Face geometry is left empty.
+Mesh load_cell_graph(const std::string& path);
 
 Mesh load_mrst_mesh(const std::string& path);
 BoundaryConditions load_mrst_bc(const std::string& path, const Mesh& mesh);

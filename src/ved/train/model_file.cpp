@@ -65,6 +65,10 @@ void write_model_meta(h5::File& f, const ModelMeta& m) {
   write_indices(f, "/split/val", m.split.val);
   write_indices(f, "/split/test", m.split.test);
   f.set_attr("/split", "data", m.data);
+  if (!m.data_x.empty() || !m.data_y.empty()) {
+    f.set_attr("/split", "data_x", m.data_x);
+    f.set_attr("/split", "data_y", m.data_y);
+  }
   f.set_attr("/split", "rows_begin", m.rows_begin);
   f.set_attr("/split", "rows_end", m.rows_end);
   f.set_attr("/split", "y_checksum", m.y_checksum);
@@ -116,6 +120,8 @@ ModelMeta read_model_meta(const h5::File& f) {
   m.split.val = read_indices(f, "/split/val");
   m.split.test = read_indices(f, "/split/test");
   m.data = f.attr_string("/split", "data");
+  if (f.has_attr("/split", "data_x")) m.data_x = f.attr_string("/split", "data_x");
+  if (f.has_attr("/split", "data_y")) m.data_y = f.attr_string("/split", "data_y");
   m.rows_begin = attr_int(f, "/split", "rows_begin");
   m.rows_end = attr_int(f, "/split", "rows_end");
   m.y_checksum = f.attr_double("/split", "y_checksum");

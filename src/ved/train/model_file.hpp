@@ -14,6 +14,7 @@
 //                     the validation rows (attr noise_rows: "val" or "train")
 //   /split/train, /split/val, /split/test  int64 row indices into the rows used;
 //                     attrs n_rows, rows_begin, rows_end, y_checksum, data
+//                     (and data_x, data_y for runs trained on --x/--y arrays)
 //
 //   h5::File f = h5::File::create(path);  write_model_meta(f, meta);
 //   ModelMeta m = read_model_meta(h5::File::open_read(path));
@@ -36,7 +37,9 @@ struct ModelMeta {
   std::string noise_rows;     // rows noise_std was estimated on: "val" or "train"
   Split split;
   std::string train_options_json;
-  std::string data;          // dataset path used for training
+  std::string data;          // dataset path used for training, or
+  std::string data_x;        // the x and y array sources (--x/--y)
+  std::string data_y;
   int64_t rows_begin = 0;    // rows [begin, end) of that file
   int64_t rows_end = 0;
   double y_checksum = 0;     // data_checksum() of those rows, to recognise the data

@@ -7,7 +7,8 @@
 namespace ved {
 
 void validate(const TrainOptions& o) {
-  VED_CHECK(!o.data.empty(), "no training data; give --data FILE.h5");
+  VED_CHECK(!o.data.empty() || o.source().from_arrays(),
+            "no training data; give --data FILE.h5, or --x SRC --y SRC (FILE.npy, FILE.npz:name or FILE.h5:/path)");
   VED_CHECK(!o.out.empty(), "no run folder; give --out RUN/");
   VED_CHECK(o.val_fraction >= 0 && o.test_fraction >= 0 && o.val_fraction + o.test_fraction < 1,
             "--val-fraction " << o.val_fraction << " and --test-fraction " << o.test_fraction
@@ -41,6 +42,10 @@ void validate(const TrainOptions& o) {
 std::string to_json(const TrainOptions& o) {
   nlohmann::json j;
   j["data"] = o.data;
+  if (o.source().from_arrays()) {
+    j["x"] = o.x;
+    j["y"] = o.y;
+  }
   j["rows"] = o.rows;
   j["mesh"] = o.mesh;
   j["val_fraction"] = o.val_fraction;
@@ -82,6 +87,8 @@ TrainOptions train_options_from_json(const std::string& text) {
   try {
     nlohmann::json j = nlohmann::json::parse(text);
     o.data = j.at("data");
+    o.x = j.value("x", "");
+    o.y = j.value("y", "");
     o.rows = j.at("rows");
     o.mesh = j.at("mesh");
     o.val_fraction = j.at("val_fraction");

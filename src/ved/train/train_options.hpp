@@ -5,13 +5,16 @@
 #include <cstdint>
 #include <string>
 
+#include "ved/data/dataset.hpp"
 #include "ved/nn/model_config.hpp"
 
 namespace ved {
 
 struct TrainOptions {
   // Data
-  std::string data;                 // dataset file (HDF5, see data/dataset.hpp)
+  std::string data;                 // dataset file (HDF5, see data/dataset.hpp), or:
+  std::string x;                    // inputs array  (FILE.npy | FILE.npz:name | FILE.h5:/path)
+  std::string y;                    // outputs array (same forms), with x instead of data
   std::string rows;                 // "A:B" rows of the file to use ("" = all)
   std::string mesh = "auto";        // auto | none | hanford | grid:NXxNY | model folder
   double val_fraction = 0.1;        // of the rows, for early stopping and monitoring
@@ -52,6 +55,8 @@ struct TrainOptions {
 
   double lambda_offdiag_value() const { return lambda_offdiag < 0 ? lambda : lambda_offdiag; }
   double lambda_diag_value() const { return lambda_diag < 0 ? lambda : lambda_diag; }
+
+  DataSource source() const { return {data, x, y}; }
 };
 
 // Throws ved::Error naming the option and its valid range.

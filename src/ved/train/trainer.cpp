@@ -149,10 +149,12 @@ Trainer::Impl::Impl(const TrainOptions& o) : opt(o) {
 }
 
 void Trainer::Impl::load_data() {
-  Dataset full = read_dataset(opt.data);
+  Dataset full = ved::load_data(opt.source());
   RowRange r = parse_rows(opt.rows, full.n_samples());
   data = (r.begin == 0 && r.end == full.n_samples()) ? std::move(full) : slice_rows(full, r.begin, r.end);
   meta.data = opt.data;
+  meta.data_x = opt.x;
+  meta.data_y = opt.y;
   meta.rows_begin = r.begin;
   meta.rows_end = r.end;
   meta.y_checksum = data_checksum(data.y);
@@ -163,7 +165,7 @@ void Trainer::Impl::setup_new() {
   meta.input = make_input_transform(data, mesh);
   std::string encoder = opt.encoder == "auto" ? (meta.input.is_image() ? "conv" : "mlp") : opt.encoder;
   VED_CHECK(encoder != "conv" || meta.input.is_image(),
-            opt.data << ": the inputs are plain vectors (no mesh, no image shape); the conv encoder needs "
+            opt.source().describe() << ": the inputs are plain vectors (no mesh, no image shape); the conv encoder needs "
                      << "images: give --mesh hanford|grid:NXxNY|FOLDER, or use --encoder mlp");
   meta.split = make_split(data.n_samples(), opt.val_fraction, opt.test_fraction, opt.seed);
   meta.input.fit(take_rows(data.x, meta.split.train));
@@ -218,10 +220,12 @@ void Trainer::Impl::setup_resume() {
   check_resume_options(stored.train_options_json);
   VED_CHECK(stored.rows_begin == meta.rows_begin && stored.rows_end == meta.rows_end &&
                 std::abs(stored.y_checksum - meta.y_checksum) <= 1e-9 * std::max(1.0, std::abs(stored.y_checksum)),
-            "--resume: " << opt.data << " rows [" << meta.rows_begin << ", " << meta.rows_end
+            "--resume: " << opt.source().describe() << " rows [" << meta.rows_begin << ", " << meta.rows_end
                          << ") are not the data this run was trained on (" << stored.data << " rows ["
                          << stored.rows_begin << ", " << stored.rows_end << "))");
   stored.data = meta.data;
+  stored.data_x = meta.data_x;
+  stored.data_y = meta.data_y;
   meta = stored;
   meta.train_options_json = to_json(opt);
 
@@ -596,7 +600,7 @@ std::string Trainer::describe() const {
   const Impl& i = *impl_;
   const ModelConfig& c = i.meta.config;
   std::ostringstream os;
-  os << i.data.n_samples() << " rows of " << i.opt.data << " (train " << i.meta.split.train.size() << ", val "
+  os << i.data.n_samples() << " rows of " << i.opt.source().describe() << " (train " << i.meta.split.train.size() << ", val "
      << i.meta.split.val.size() << ", test " << i.meta.split.test.size() << "); ";
   if (c.encoder == "conv")
     os << "conv encoder on " << c.input_channels << "x" << c.input_height << "x" << c.input_width << " images ("

@@ -3,13 +3,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 
 #include "ved/data/dataset.hpp"
 #include "ved/grid/map2grid.hpp"
 #include "ved/mesh/mesh.hpp"
+#include "support/npz_writer.hpp"
+#include "ved/util/array_source.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/npy.hpp"
 
 namespace ved {
 namespace fs = std::filesystem;
@@ -82,6 +86,96 @@ TEST(Dataset, GridMapEntriesOutOfOrderOrRangeAreErrors) {
   write_dataset(p, d);
   EXPECT_NE(read_error(p).find("'/map2grid/entry_pixel' entry 5 = 6 out of range [0, 6)"), std::string::npos)
       << read_error(p);
+}
+
+// --- Arrays from users' files: .npz members, and datasets from --x/--y sources ---------
+
+namespace {
+
+std::vector<double> iota(size_t n, double start) {
+  std::vector<double> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = start + 0.25 * static_cast<double>(i);
+  return v;
+}
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(UserArrays, NpzStoredAndDeflatedMembersReadBack) {
+  for (bool compress : {false, true}) {
+    const std::string path = tmp(compress ? "c.npz" : "s.npz");
+    test::write_npz(path, {{"x", iota(24, 1.0), {2, 3, 4}}, {"y", iota(6, -3.0), {2, 3}}}, compress);
+    LoadedArray x = load_array(ArraySource::parse(path + ":x"));
+    EXPECT_EQ(x.dims, (std::vector<size_t>{2, 3, 4}));
+    EXPECT_EQ(x.data, iota(24, 1.0));
+    LoadedArray y = load_array(ArraySource::parse(path + ":y.npy"));  // numpy's member name also works
+    EXPECT_EQ(y.dims, (std::vector<size_t>{2, 3}));
+    EXPECT_EQ(y.data, iota(6, -3.0));
+  }
+}
+
+TEST(UserArrays, NpzErrorsNameTheFileAndTheMembers) {
+  const std::string path = tmp("e.npz");
+  test::write_npz(path, {{"fields", iota(4, 0), {2, 2}}, {"heads", iota(2, 0), {2}}}, false);
+  std::string e = error_of([&] { load_array(ArraySource::parse(path + ":x")); });
+  EXPECT_NE(e.find("no array 'x'"), std::string::npos) << e;
+  EXPECT_NE(e.find("fields, heads"), std::string::npos) << e;
+  e = error_of([&] { load_array(ArraySource::parse(path)); });
+  EXPECT_NE(e.find("name the array inside the .npz"), std::string::npos) << e;
+  // Truncated archive: the central directory is gone.
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(tmp("t.npz"), std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    std::ofstream(tmp("n.npz"), std::ios::binary) << "this is not a zip archive";
+  }
+  for (const char* bad : {"t.npz", "n.npz"}) {
+    e = error_of([&] { load_array(ArraySource::parse(tmp(bad) + ":fields")); });
+    EXPECT_NE(e.find(tmp(bad)), std::string::npos) << e;
+    EXPECT_NE(e.find("not a readable .npz"), std::string::npos) << e;
+  }
+}
+
+TEST(UserArrays, LoadDataFromArraysKeepsImageShapeAndChecksRows) {
+  const std::string x = tmp("x.npy"), y = tmp("y.npz");
+  npy::write(x, iota(3 * 2 * 4 * 5, 0.0).data(), {3, 2, 4, 5});  // [N, C, H, W]
+  test::write_npz(y, {{"y", iota(3 * 7, 1.0), {3, 7}}, {"short", iota(2 * 7, 1.0), {2, 7}}}, true);
+  Dataset d = load_data({"", x, y + ":y"});
+  EXPECT_EQ(d.x.rows(), 3);
+  EXPECT_EQ(d.x.cols(), 40);
+  EXPECT_EQ(d.x_shape, (std::vector<size_t>{2, 4, 5}));
+  EXPECT_DOUBLE_EQ(d.x(2, 39), 0.25 * 119);
+  EXPECT_DOUBLE_EQ(d.y(1, 0), 1.0 + 0.25 * 7);
+
+  std::string e = error_of([&] { load_data({"", x, y + ":short"}); });
+  EXPECT_NE(e.find("has 3 rows"), std::string::npos) << e;
+  EXPECT_NE(e.find("has 2"), std::string::npos) << e;
+  e = error_of([&] { load_data({"", x, ""}); });
+  EXPECT_NE(e.find("--y is missing"), std::string::npos) << e;
+  e = error_of([&] { load_data({"d.h5", x, y + ":y"}); });
+  EXPECT_NE(e.find("not both"), std::string::npos) << e;
+  e = error_of([&] { load_data({"", "", ""}); });
+  EXPECT_NE(e.find("give --data"), std::string::npos) << e;
+
+  std::vector<double> bad = iota(3 * 7, 1.0);
+  bad[1 * 7 + 4] = std::nan("");
+  npy::write(tmp("bad.npy"), bad.data(), {3, 7});
+  e = error_of([&] { load_data({"", x, tmp("bad.npy")}); });
+  EXPECT_NE(e.find("row 1 column 4"), std::string::npos) << e;
+
+  npy::write(tmp("x5.npy"), iota(32, 0).data(), {1, 2, 2, 2, 4});
+  npy::write(tmp("y1.npy"), iota(1, 0).data(), {1, 1});
+  e = error_of([&] { load_data({"", tmp("x5.npy"), tmp("y1.npy")}); });
+  EXPECT_NE(e.find("expected [N, n], [N, H, W] or [N, C, H, W]"), std::string::npos) << e;
 }
 
 }  // namespace ved

@@ -95,7 +95,7 @@ TEST(Mesh, GridSpecAndUnknownMeshErrors) {
     load_site("/nonexistent/mesh");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("expected 'hanford', 'grid:NXxNY' or a folder"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("expected 'hanford', 'grid:NXxNY', a folder"), std::string::npos);
   }
 }
 
