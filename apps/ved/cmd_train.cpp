@@ -86,10 +86,10 @@ void run_train(TrainCli& cli) {
 
   if (s.interrupted) {
     std::printf("stopped after epoch %d of %d (%d this run); continue with the same command plus --resume\n",
-                s.epochs_done, o.epochs, s.epochs_this_run);
+                s.epochs_done, s.epochs_total, s.epochs_this_run);
     // Stopped by a signal: not finished, so callers (scripts, ved sweep) must not take it
     // for a completed run. --stop-after is a requested stop and succeeds.
-    VED_CHECK(!g_stop, "training interrupted after epoch " << s.epochs_done << " of " << o.epochs
+    VED_CHECK(!g_stop, "training interrupted after epoch " << s.epochs_done << " of " << s.epochs_total
                                                           << "; the checkpoint in " << o.out << " is kept: rerun with --resume");
     return;
   }
@@ -120,6 +120,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--val-fraction", o.val_fraction, "Fraction of the rows held out for validation");
   cmd->add_option("--test-fraction", o.test_fraction, "Fraction of the rows held out for `ved eval --split test`");
   cmd->add_option("--seed", o.seed, "Seed of the split, initial weights, shuffling and noise");
+  cmd->add_option("--output-scale", o.output_scale,
+                  "Standardise y per output (output), or with one common scale (global: for outputs that form one "
+                  "field in one unit, so the loss weighs them as a relative error over the field does)");
   // Model
   cmd->add_option("--encoder", o.encoder, "auto (conv for images, mlp for vectors), conv or mlp");
   cmd->add_option("--latent", m.latent, "Latent dimension r");
@@ -145,7 +148,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--optimizer", o.optimizer, "adam or adamw");
   cmd->add_option("--lr", o.lr, "Learning rate");
   cmd->add_option("--weight-decay", o.weight_decay, "Weight decay (L2 for adam, decoupled for adamw)");
-  cmd->add_option("--epochs", o.epochs, "Epochs");
+  cmd->add_option("--epochs", o.epochs, "Epochs (0 = automatic: 150, or more on small datasets so that training "
+                                        "takes at least 6,000 optimiser steps)");
   cmd->add_option("--batch", o.batch, "Mini-batch size (the last partial batch of an epoch is dropped)");
   cmd->add_option("--schedule", o.schedule, "Learning-rate schedule: constant, step, cosine or plateau");
   cmd->add_option("--lr-min", o.lr_min, "Final learning rate of cosine, floor of plateau");

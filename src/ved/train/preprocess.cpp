@@ -99,10 +99,16 @@ InputTransform make_input_transform(const Dataset& d, const std::string& mesh_sp
   return t;
 }
 
-void OutputTransform::fit(const MatrixRM& y_train) {
+void OutputTransform::fit(const MatrixRM& y_train, bool per_output) {
   std::vector<int64_t> all(static_cast<size_t>(y_train.rows()));
   std::iota(all.begin(), all.end(), 0);
   column_stats(y_train, all, &mean, &scale);
+  if (!per_output) {
+    // One scale for all outputs (the RMS of their standard deviations), so the loss
+    // weighs each output by its own variance, as a relative error over the field does.
+    const double rms = std::sqrt((scale.array() * scale.array()).mean());
+    scale.setConstant(rms > 0 ? rms : 1.0);
+  }
 }
 
 void OutputTransform::apply(const MatrixRM& y, Eigen::Index row0, Eigen::Index n, float* out) const {

@@ -45,7 +45,8 @@ InputTransform make_input_transform(const Dataset& d, const std::string& mesh_sp
 struct OutputTransform {
   Eigen::VectorXd mean;   // [m] training mean of y
   Eigen::VectorXd scale;  // [m] training std of y (1 where an output is constant)
-  void fit(const MatrixRM& y_train);
+  // per_output: each output scaled by its own std; otherwise one common scale.
+  void fit(const MatrixRM& y_train, bool per_output = true);
   void apply(const MatrixRM& y, Eigen::Index row0, Eigen::Index n, float* out) const;  // standardise
   MatrixRM invert(const float* y_std, Eigen::Index n) const;                          // back to physical
 };

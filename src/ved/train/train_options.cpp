@@ -13,6 +13,8 @@ void validate(const TrainOptions& o) {
   VED_CHECK(o.val_fraction >= 0 && o.test_fraction >= 0 && o.val_fraction + o.test_fraction < 1,
             "--val-fraction " << o.val_fraction << " and --test-fraction " << o.test_fraction
                               << " must be >= 0 and leave rows for training (sum < 1)");
+  VED_CHECK(o.output_scale == "output" || o.output_scale == "global",
+            "--output-scale '" << o.output_scale << "' is not one of: output, global");
   VED_CHECK(o.encoder == "auto" || o.encoder == "conv" || o.encoder == "mlp",
             "--encoder '" << o.encoder << "' is not one of: auto, conv, mlp");
   VED_CHECK(o.beta >= 0 && o.lambda >= 0, "--beta " << o.beta << " and --lambda " << o.lambda << " must be >= 0");
@@ -20,7 +22,7 @@ void validate(const TrainOptions& o) {
   VED_CHECK(o.optimizer == "adam" || o.optimizer == "adamw", "--optimizer '" << o.optimizer << "' is not one of: adam, adamw");
   VED_CHECK(o.lr > 0, "--lr " << o.lr << " must be > 0");
   VED_CHECK(o.weight_decay >= 0, "--weight-decay " << o.weight_decay << " must be >= 0");
-  VED_CHECK(o.epochs >= 1, "--epochs " << o.epochs << " must be at least 1");
+  VED_CHECK(o.epochs >= 0, "--epochs " << o.epochs << " must be at least 1 (or 0: automatic)");
   VED_CHECK(o.batch >= 2, "--batch " << o.batch << " must be at least 2 (the covariance penalty needs 2 samples)");
   VED_CHECK(o.schedule == "constant" || o.schedule == "step" || o.schedule == "cosine" || o.schedule == "plateau",
             "--schedule '" << o.schedule << "' is not one of: constant, step, cosine, plateau");
@@ -48,6 +50,7 @@ std::string to_json(const TrainOptions& o) {
   }
   j["rows"] = o.rows;
   j["mesh"] = o.mesh;
+  if (o.output_scale != "output") j["output_scale"] = o.output_scale;
   j["val_fraction"] = o.val_fraction;
   j["test_fraction"] = o.test_fraction;
   j["seed"] = o.seed;
@@ -91,6 +94,7 @@ TrainOptions train_options_from_json(const std::string& text) {
     o.y = j.value("y", "");
     o.rows = j.at("rows");
     o.mesh = j.at("mesh");
+    o.output_scale = j.value("output_scale", "output");
     o.val_fraction = j.at("val_fraction");
     o.test_fraction = j.at("test_fraction");
     o.seed = j.at("seed");

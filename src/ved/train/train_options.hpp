@@ -10,6 +10,9 @@
 
 namespace ved {
 
+constexpr int kDefaultEpochs = 150;
+constexpr int64_t kMinAutoSteps = 6000;
+
 struct TrainOptions {
   // Data
   std::string data;                 // dataset file (HDF5, see data/dataset.hpp), or:
@@ -20,6 +23,7 @@ struct TrainOptions {
   double val_fraction = 0.1;        // of the rows, for early stopping and monitoring
   double test_fraction = 0.0;       // of the rows, held out for `ved eval --split test`
   uint64_t seed = 1;                // split, initial weights, shuffling, ε
+  std::string output_scale = "output";  // y standardised per output, or "global": one scale
   // Model (input and output sizes come from the data)
   std::string encoder = "auto";     // auto (conv for images / meshes, mlp for vectors) | conv | mlp
   ModelConfig model;
@@ -34,7 +38,9 @@ struct TrainOptions {
   std::string optimizer = "adam";   // adam | adamw
   double lr = 1e-3;
   double weight_decay = 0.0;
-  int epochs = 150;
+  // 0 = auto: 150 (SPEC §8), or more on small datasets so that training takes at least
+  // kMinAutoSteps optimiser steps (150 epochs of 900 rows at batch 64 is only 2,100 steps).
+  int epochs = 0;
   int batch = 64;                   // the last partial batch of an epoch is dropped
   std::string schedule = "cosine";  // constant | step | cosine | plateau
   double lr_min = 1e-5;             // cosine floor, plateau floor

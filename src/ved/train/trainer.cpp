@@ -143,6 +143,13 @@ Trainer::Impl::Impl(const TrainOptions& o) : opt(o) {
   fs::create_directories(run_dir, ec);
   VED_CHECK(fs::is_directory(run_dir), "cannot create the run folder " << opt.out << ": " << ec.message());
   load_data();
+  if (opt.epochs == 0) {
+    // Automatic: the reference 150 epochs, or enough epochs for kMinAutoSteps steps.
+    const int64_t n_train = static_cast<int64_t>(
+        make_split(data.n_samples(), opt.val_fraction, opt.test_fraction, opt.seed).train.size());
+    const int64_t steps_per_epoch = std::max<int64_t>(1, n_train / std::max(1, opt.batch));
+    opt.epochs = static_cast<int>(std::max<int64_t>(kDefaultEpochs, (kMinAutoSteps + steps_per_epoch - 1) / steps_per_epoch));
+  }
   if (opt.resume) setup_resume();
   else setup_new();
   build_tensors();
@@ -169,7 +176,7 @@ void Trainer::Impl::setup_new() {
                      << "images: give --mesh hanford|grid:NXxNY|FOLDER, or use --encoder mlp");
   meta.split = make_split(data.n_samples(), opt.val_fraction, opt.test_fraction, opt.seed);
   meta.input.fit(take_rows(data.x, meta.split.train));
-  meta.output.fit(take_rows(data.y, meta.split.train));
+  meta.output.fit(take_rows(data.y, meta.split.train), opt.output_scale == "output");
 
   ModelConfig& c = meta.config;
   c = opt.model;
@@ -562,6 +569,7 @@ TrainSummary Trainer::Impl::run() {
   }
 
   s.epochs_done = epoch;
+  s.epochs_total = opt.epochs;
   s.best_epoch = best_epoch;
   s.best_val_loss = best_val;
   s.seconds = seconds_since(t_start);
@@ -608,7 +616,8 @@ std::string Trainer::describe() const {
   else
     os << "MLP encoder on " << c.input_features << " features";
   os << ", r = " << c.latent << ", " << c.output_features << " outputs, " << count_parameters(*i.model)
-     << " parameters; " << torch::get_num_threads() << " thread(s) on " << i.opt.device;
+     << " parameters; " << i.opt.epochs << " epochs of batch " << i.opt.batch << "; " << torch::get_num_threads()
+     << " thread(s) on " << i.opt.device;
   if (i.epoch > 0) os << "; resuming after epoch " << i.epoch;
   return os.str();
 }

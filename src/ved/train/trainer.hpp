@@ -27,6 +27,7 @@ namespace ved {
 struct TrainSummary {
   int epochs_done = 0;            // completed epochs (over all invocations)
   int epochs_this_run = 0;
+  int epochs_total = 0;           // the run's epochs (--epochs, resolved when automatic)
   bool finished = false;          // all epochs done or stopped early; model.h5 written
   bool early_stopped = false;
   bool interrupted = false;       // stopped by --stop-after or the stop flag
