@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "ved/train/trainer.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/mpi.hpp"
 
 // OpenMP threads that wait by spinning (libgomp's default here) make multi-threaded
 // training collapse when the cores are shared: at 2 threads on a 2-core machine with other
@@ -64,7 +65,10 @@ void run_train(TrainCli& cli) {
   o.model.encoder_hidden = parse_int_list(cli.encoder_hidden, "--encoder-hidden");
   o.model.decoder_hidden = parse_int_list(cli.decoder_hidden, "--decoder-hidden");
   Trainer trainer(o);
-  if (!o.quiet) std::printf("%s\n", trainer.describe().c_str());
+  // Under mpirun every rank trains its shard; rank 0 speaks for the run.
+  const bool speaker = mpi::world().rank == 0;
+  if (!o.quiet && speaker) std::printf("%s%s\n", trainer.describe().c_str(),
+                                       mpi::world().size > 1 ? (", data-parallel over " + std::to_string(mpi::world().size) + " MPI ranks").c_str() : "");
   std::fflush(stdout);
 
   // Ctrl-C or SIGTERM (a scheduler's stop) ends training after the current batch; the
@@ -85,7 +89,7 @@ void run_train(TrainCli& cli) {
   std::signal(SIGTERM, g_previous_term);
 
   if (s.interrupted) {
-    std::printf("stopped after epoch %d of %d (%d this run); continue with the same command plus --resume\n",
+    if (speaker) std::printf("stopped after epoch %d of %d (%d this run); continue with the same command plus --resume\n",
                 s.epochs_done, s.epochs_total, s.epochs_this_run);
     // Stopped by a signal: not finished, so callers (scripts, ved sweep) must not take it
     // for a completed run. --stop-after is a requested stop and succeeds.
@@ -93,6 +97,7 @@ void run_train(TrainCli& cli) {
                                                           << "; the checkpoint in " << o.out << " is kept: rerun with --resume");
     return;
   }
+  if (!speaker) return;
   std::printf("trained %d epochs%s (%d this run, %.1f s, %.0f samples/s); ", s.epochs_done,
               s.early_stopped ? " (early stop)" : "", s.epochs_this_run, s.seconds, s.samples_per_s);
   if (s.best_epoch > 0) std::printf("best val loss %.5g at epoch %d; ", s.best_val_loss, s.best_epoch);

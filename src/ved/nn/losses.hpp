@@ -45,4 +45,24 @@ CovariancePenalty covariance_penalty(const torch::Tensor& mu, const torch::Tenso
 LossTerms ved_loss(const torch::Tensor& y_pred, const torch::Tensor& y, const torch::Tensor& mu,
                    const torch::Tensor& logvar, const LossWeights& w);
 
+// Data-parallel training: a global batch of B samples is split into shards, one per
+// process. Each shard contributes the sums the loss needs,
+//
+//   s = [Σ(ŷ − y)², ½Σ(μ² + σ² − log σ² − 1), Σ_b μ_b (r), Σ_b σ²_b (r), Σ_b μ_b μ_bᵀ (r×r)]
+//
+// (float64, detached); the caller adds them over all shards (MPI all-reduce) and passes
+// the global sums to ved_loss_shard. Its `objective`, back-propagated on every shard, gives
+// parameter gradients that add up over the shards to the gradient of the global-batch loss
+// — the covariance penalty included, which uses the statistics of the whole batch.
+torch::Tensor ved_loss_shard_sums(const torch::Tensor& y_pred, const torch::Tensor& y, const torch::Tensor& mu,
+                                  const torch::Tensor& logvar);
+
+struct ShardLoss {
+  torch::Tensor objective;  // scalar to back-propagate on this shard
+  LossTerms global;         // the global batch's loss terms (detached), as ved_loss reports them
+};
+ShardLoss ved_loss_shard(const torch::Tensor& y_pred, const torch::Tensor& y, const torch::Tensor& mu,
+                         const torch::Tensor& logvar, const LossWeights& w, int64_t global_batch,
+                         const torch::Tensor& global_sums);
+
 }  // namespace ved

@@ -26,6 +26,7 @@
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
+#include "ved/util/mpi.hpp"
 #include "ved/util/progress.hpp"
 #include "ved/util/rng.hpp"
 
@@ -99,6 +100,12 @@ struct Trainer::Impl {
   std::unique_ptr<LrSchedule> schedule;
 
   int epoch = 0;                // completed epochs
+  // Data-parallel training under mpirun: every rank holds the same model and computes
+  // one shard of each global batch; rank 0 alone writes the run folder.
+  mpi::World world = mpi::world();
+  bool writer() const { return world.rank == 0; }
+  void allreduce_gradients(const std::vector<torch::Tensor>& params, bool* stop_any);
+  void broadcast_parameters();
   double best_val = kInf;
   int best_epoch = 0;           // 1-based, 0 = none yet
   int since_best = 0;
@@ -203,8 +210,49 @@ void Trainer::Impl::setup_new() {
   adam = std::make_unique<Adam>(model->parameters(), ao);
   schedule = std::make_unique<LrSchedule>(opt);
   // A fresh log.
-  write_text_atomic(log_path, "");
-  write_text_atomic((run_dir / "options.json").string(), nlohmann::json::parse(to_json(opt)).dump(2) + "\n");
+  if (writer()) {
+    write_text_atomic(log_path, "");
+    write_text_atomic((run_dir / "options.json").string(), nlohmann::json::parse(to_json(opt)).dump(2) + "\n");
+  }
+  broadcast_parameters();  // one initial model everywhere, whatever each rank's RNG did
+}
+
+// Sums every parameter's gradient over the ranks (one flat float buffer: the reference
+// model's 343k gradients are 1.4 MB) and this rank's stop request, so that all ranks stop
+// after the same batch.
+void Trainer::Impl::allreduce_gradients(const std::vector<torch::Tensor>& params, bool* stop_any) {
+  std::vector<torch::Tensor> flat;
+  flat.reserve(params.size() + 1);
+  for (const torch::Tensor& p : params)
+    flat.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
+  const bool stop_here = stop && stop->load();
+  flat.push_back(torch::full({1}, stop_here ? 1.0f : 0.0f, params[0].options()));
+  torch::Tensor buffer = torch::cat(flat).to(torch::kCPU).contiguous();
+  mpi::allreduce_sum(buffer.data_ptr<float>(), buffer.numel());
+  int64_t offset = 0;
+  torch::NoGradGuard no_grad;
+  for (const torch::Tensor& p : params) {
+    torch::Tensor g = buffer.narrow(0, offset, p.numel()).view(p.sizes()).to(p.device());
+    if (p.grad().defined()) p.mutable_grad().copy_(g);
+    else p.mutable_grad() = g.clone();
+    offset += p.numel();
+  }
+  *stop_any = buffer[offset].item<float>() > 0;
+}
+
+// Rank 0's parameters and buffers to every rank: at the start, and after each epoch so
+// that rounding differences of the all-reduce can never accumulate.
+void Trainer::Impl::broadcast_parameters() {
+  if (world.size <= 1) return;
+  torch::NoGradGuard no_grad;
+  auto share = [](torch::Tensor t) {
+    if (t.scalar_type() != torch::kFloat32) return;
+    torch::Tensor cpu = t.to(torch::kCPU).contiguous();
+    mpi::broadcast(cpu.data_ptr<float>(), cpu.numel(), 0);
+    t.copy_(cpu);
+  };
+  for (auto& p : model->parameters()) share(p);
+  for (auto& b : model->buffers()) share(b);
 }
 
 void Trainer::Impl::check_resume_options(const std::string& stored_json) const {
@@ -268,7 +316,8 @@ void Trainer::Impl::setup_resume() {
     read_tensors_into(f, "/best", all);
     best_state = all;
   }
-  rewrite_log_up_to(epoch);
+  if (writer()) rewrite_log_up_to(epoch);
+  mpi::barrier();  // no rank reads the log while rank 0 rewrites it
 }
 
 void Trainer::Impl::build_tensors() {
@@ -447,13 +496,17 @@ TrainSummary Trainer::Impl::run() {
   const int64_t n_batches = n_train / batch;
   VED_CHECK(n_batches >= 1, "only " << n_train << " training rows for --batch " << batch
                                     << "; lower --batch or --val-fraction / --test-fraction");
+  // Under mpirun each of the K ranks computes batch / K samples of every global batch.
+  const int64_t ranks = world.size, shard = batch / ranks, shard_begin = world.rank * shard;
+  VED_CHECK(batch % ranks == 0 && shard >= 1,
+            "--batch " << batch << " is the global batch: it must be a multiple of the " << ranks << " MPI ranks");
   s.n_train = n_train;
   const int r = meta.config.latent;
   std::vector<torch::Tensor> params = model->parameters();
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(opt.seed);
   double train_seconds = 0;
   const auto t_start = std::chrono::steady_clock::now();
-  const bool terminal = Progress::enabled();  // bar and live loss only on a terminal
+  const bool terminal = Progress::enabled() && writer();  // bar and live loss only on a terminal
 
   while (epoch < opt.epochs) {
     if (opt.stop_after > 0 && s.epochs_this_run >= opt.stop_after) {
@@ -478,27 +531,44 @@ TrainSummary Trainer::Impl::run() {
     model->train();
     bool stopped = false;
     for (int64_t b = 0; b < n_batches; ++b) {
-      if (stop && stop->load()) {
+      if (ranks == 1 && stop && stop->load()) {  // several ranks agree in allreduce_gradients
         stopped = true;
         break;
       }
-      torch::Tensor rows = order_t.narrow(0, b * batch, batch);
+      torch::Tensor rows = order_t.narrow(0, b * batch + shard_begin, shard);
       torch::Tensor xb = x_all.index_select(0, rows);
       torch::Tensor yb = y_all.index_select(0, rows);
-      torch::Tensor eps = torch::randn({batch, r}, gen, torch::kFloat32).to(device);
+      // The global batch's noise, drawn on every rank: the shards see what one process would.
+      torch::Tensor eps = torch::randn({batch, r}, gen, torch::kFloat32).narrow(0, shard_begin, shard).to(device);
       VedOutput out = model->forward(xb, eps);
       double beta = opt.beta;
       if (opt.kl_warmup > 0)
         beta *= std::min(1.0, (e + static_cast<double>(b + 1) / n_batches) / opt.kl_warmup);
-      LossTerms t = ved_loss(out.y, yb, out.mu, out.logvar, weights(beta));
+      LossTerms t;
       adam->zero_grad();
-      t.total.backward();
+      bool stop_all = false;
+      if (ranks == 1) {
+        t = ved_loss(out.y, yb, out.mu, out.logvar, weights(beta));
+        t.total.backward();
+      } else {
+        // The covariance penalty needs the whole batch's statistics: all-reduce its sums.
+        torch::Tensor sums = ved_loss_shard_sums(out.y, yb, out.mu, out.logvar).to(torch::kCPU).contiguous();
+        mpi::allreduce_sum(sums.data_ptr<double>(), sums.numel());
+        ShardLoss sl = ved_loss_shard(out.y, yb, out.mu, out.logvar, weights(beta), batch, sums);
+        sl.objective.backward();
+        t = sl.global;
+        allreduce_gradients(params, &stop_all);
+      }
       torch::Tensor grad_norm = clip_grad_norm(params, opt.clip);
       adam->step();
       stats[b] = torch::stack({t.total.detach(), t.rec.detach(), t.kl.detach(), t.cov_offdiag.detach(),
                                t.cov_diag.detach(), grad_norm.to(torch::kFloat32)});
       if (terminal && b % 8 == 0) progress.set_suffix("loss " + format_g(t.total.item<double>()));
       progress.advance();
+      if (stop_all && b + 1 < n_batches) {  // another rank was asked to stop: all stop here
+        stopped = true;
+        break;
+      }
     }
     if (stopped) {
       s.interrupted = true;
@@ -507,6 +577,7 @@ TrainSummary Trainer::Impl::run() {
     const double t_train = seconds_since(t_epoch);
     train_seconds += t_train;
 
+    broadcast_parameters();
     torch::Tensor stats_cpu = stats.to(torch::kCPU);
     std::string problem = diagnose(stats_cpu, n_batches);
     VED_CHECK(problem.empty(), problem);
@@ -541,12 +612,13 @@ TrainSummary Trainer::Impl::run() {
     line["train_seconds"] = t_train;
     line["seconds"] = seconds_since(t_epoch);
     line["samples_per_s"] = static_cast<double>(n_batches * batch) / t_train;
-    {
+    if (writer()) {
       std::ofstream log(log_path, std::ios::app);
       log << line.dump() << "\n";
       VED_CHECK(log.good(), "cannot append to " << log_path << " (disk full?)");
+      log.close();
+      write_checkpoint();
     }
-    write_checkpoint();
 
     std::ostringstream msg;
     msg << "loss " << format_g(mean[kTotal].item<double>()) << " rec " << format_g(mean[kRec].item<double>())
@@ -557,7 +629,7 @@ TrainSummary Trainer::Impl::run() {
     if (terminal) {
       progress.set_suffix(msg.str());
       progress.finish();
-    } else if (!opt.quiet) {
+    } else if (!opt.quiet && writer()) {
       std::printf("epoch %d/%d  %s  %.1f s\n", epoch, opt.epochs, msg.str().c_str(), seconds_since(t_epoch));
       std::fflush(stdout);
     }
@@ -576,7 +648,7 @@ TrainSummary Trainer::Impl::run() {
   s.samples_per_s = train_seconds > 0 ? static_cast<double>(s.epochs_this_run * n_batches * batch) / train_seconds : 0;
   if (!s.interrupted) {
     if (s.epochs_this_run == 0) s.val_rel_l2_fluct = run_validation().metrics.rel_l2_fluct;  // resumed a finished run
-    write_model();
+    if (writer()) write_model();
     s.finished = true;
     s.model_path = model_path;
     nlohmann::json j;
@@ -594,8 +666,10 @@ TrainSummary Trainer::Impl::run() {
     j["threads"] = torch::get_num_threads();
     j["device"] = opt.device;
     j["keep"] = opt.keep;
-    write_text_atomic((run_dir / "summary.json").string(), j.dump(2) + "\n");
+    j["mpi_ranks"] = world.size;
+    if (writer()) write_text_atomic((run_dir / "summary.json").string(), j.dump(2) + "\n");
   }
+  mpi::barrier();  // the run folder is complete before any rank returns
   return s;
 }
 

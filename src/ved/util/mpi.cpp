@@ -119,4 +119,23 @@ void allreduce_sum(double* data, long n) {
 #endif
 }
 
+void allreduce_sum(float* data, long n) {
+#ifdef VED_HAVE_MPI
+  if (g_initialised && g_world.size > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+#else
+  (void)data;
+  (void)n;
+#endif
+}
+
+void broadcast(float* data, long n, int root) {
+#ifdef VED_HAVE_MPI
+  if (g_initialised && g_world.size > 1) MPI_Bcast(data, static_cast<int>(n), MPI_FLOAT, root, MPI_COMM_WORLD);
+#else
+  (void)data;
+  (void)n;
+  (void)root;
+#endif
+}
+
 }  // namespace ved::mpi

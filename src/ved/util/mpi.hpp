@@ -31,5 +31,7 @@ void barrier();
 void gather_rows(const double* local, long rows, long cols, std::vector<double>* out);
 void broadcast(double* data, long n, int root = 0);
 void allreduce_sum(double* data, long n);
+void allreduce_sum(float* data, long n);  // n < 2^31
+void broadcast(float* data, long n, int root = 0);
 
 }  // namespace ved::mpi

@@ -91,4 +91,49 @@ TEST(VedLoss, GradientsMatchFiniteDifferences) {
   }
 }
 
+// Data-parallel loss: a batch split into shards whose sums are added (as MPI all-reduce
+// does) gives the full batch's loss terms, and the shards' gradients add up to the full
+// batch's gradients, the covariance penalty of the whole batch included.
+TEST(VedLoss, ShardsOfABatchAddUpToTheFullBatch) {
+  torch::manual_seed(11);
+  const int64_t b = 12, r = 4, m = 5;
+  torch::Tensor mu = torch::randn({b, r}, kF64).requires_grad_(true);
+  torch::Tensor logvar = (0.3 * torch::randn({b, r}, kF64)).requires_grad_(true);
+  torch::Tensor pred = torch::randn({b, m}, kF64).requires_grad_(true);
+  torch::Tensor y = torch::randn({b, m}, kF64);
+  const LossWeights w{0.3, 0.7, 0.2};
+
+  LossTerms full = ved_loss(pred, y, mu, logvar, w);
+  full.total.backward();
+  const torch::Tensor g_mu = mu.grad().clone(), g_lv = logvar.grad().clone(), g_pred = pred.grad().clone();
+  mu.grad().zero_();
+  logvar.grad().zero_();
+  pred.grad().zero_();
+
+  for (int64_t shards : {2, 3}) {
+    const int64_t n = b / shards;
+    torch::Tensor sums = torch::zeros({2 + 2 * r + r * r}, kF64);
+    for (int64_t k = 0; k < shards; ++k)
+      sums += ved_loss_shard_sums(pred.narrow(0, k * n, n), y.narrow(0, k * n, n), mu.narrow(0, k * n, n),
+                                  logvar.narrow(0, k * n, n));
+    for (int64_t k = 0; k < shards; ++k) {
+      ShardLoss s = ved_loss_shard(pred.narrow(0, k * n, n), y.narrow(0, k * n, n), mu.narrow(0, k * n, n),
+                                   logvar.narrow(0, k * n, n), w, b, sums);
+      EXPECT_NEAR(s.global.total.item<double>(), full.total.item<double>(), 1e-12);
+      EXPECT_NEAR(s.global.rec.item<double>(), full.rec.item<double>(), 1e-12);
+      EXPECT_NEAR(s.global.kl.item<double>(), full.kl.item<double>(), 1e-12);
+      EXPECT_NEAR(s.global.cov_offdiag.item<double>(), full.cov_offdiag.item<double>(), 1e-12);
+      EXPECT_NEAR(s.global.cov_diag.item<double>(), full.cov_diag.item<double>(), 1e-12);
+      s.objective.backward();  // gradients accumulate over the shards, as all-reduce adds them
+    }
+    EXPECT_TRUE(torch::allclose(mu.grad(), g_mu, 1e-10, 1e-12)) << shards;
+    EXPECT_TRUE(torch::allclose(logvar.grad(), g_lv, 1e-10, 1e-12)) << shards;
+    EXPECT_TRUE(torch::allclose(pred.grad(), g_pred, 1e-10, 1e-12)) << shards;
+    mu.grad().zero_();
+    logvar.grad().zero_();
+    pred.grad().zero_();
+  }
+}
+
 }  // namespace ved
+
