@@ -14,6 +14,7 @@
 #include <fcntl.h>
 
 #include "cli_harness.hpp"
+#include "train_fixture.hpp"
 #include "ved/data/dataset.hpp"
 #include "ved/util/h5.hpp"
 #include "ved/util/npy.hpp"
@@ -92,6 +93,76 @@ TEST(Faults, KilledGenerateLeavesNoCompleteOutputAndARerunFinishes) {
   ASSERT_EQ(r2.code, 0) << r2.err;
   EXPECT_TRUE(read_dataset(dir + "/d.h5").x == read_dataset(dir + "/ref.h5").x);
 }
+
+#ifdef VED_HAVE_TRAIN
+// SIGKILL at any moment of training (mid-epoch, mid-checkpoint), then the same command
+// with --resume: the result equals an uninterrupted run (CPU, same seed).
+TEST(Faults, KilledTrainingResumesToTheUninterruptedResult) {
+  std::string dir = test::temp_dir("killtrain");
+  write_dataset(dir + "/d.h5", test::synthetic_dataset(240, 7));
+  const std::string args = " train --data " + dir + "/d.h5 --latent 3 --encoder-stem 4 --encoder-stages 8,8"
+                           " --decoder-hidden 32 --batch 16 --lr 0.01 --epochs 60 --threads 1 --quiet --out ";
+  auto full = run_ved(args.substr(1) + dir + "/full");
+  ASSERT_EQ(full.code, 0) << full.err;
+
+  const std::string run = dir + "/killed";
+  for (int round = 0; round < 2; ++round) {  // kill twice: once fresh, once while resumed
+    pid_t pid = fork();
+    if (pid == 0) {
+      int null = ::open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      dup2(null, 2);
+      const std::string cmd = "exec " + std::string(VED_BINARY) + args + run + (round ? " --resume" : "");
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+      _exit(127);
+    }
+    // Wait until a few more epochs are logged, then kill without warning.
+    const size_t target = 5 + 15 * static_cast<size_t>(round);
+    for (int i = 0; i < 4000; ++i) {
+      std::ifstream log(run + "/train.jsonl");
+      size_t lines = 0;
+      std::string line;
+      while (std::getline(log, line)) lines += !line.empty();
+      if (lines >= target) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "training finished before the kill; make it longer";
+    EXPECT_FALSE(fs::exists(run + "/model.h5"));  // not finished: no final model
+    EXPECT_TRUE(fs::exists(run + "/checkpoint.h5"));
+  }
+  auto r = run_ved(args.substr(1) + run + " --resume");
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  // The same log, epoch by epoch, and the same predictions.
+  auto lines = [](const std::string& path) {
+    std::vector<std::string> out;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty()) out.push_back(line);
+    return out;
+  };
+  auto la = lines(dir + "/full/train.jsonl"), lb = lines(run + "/train.jsonl");
+  ASSERT_EQ(la.size(), 60u);
+  ASSERT_EQ(lb.size(), 60u);
+  auto strip_timing = [](std::string s) {  // seconds and throughput differ between runs
+    for (const char* key : {"\"samples_per_s\":", "\"seconds\":", "\"train_seconds\":"}) {
+      size_t k = s.find(key);
+      if (k == std::string::npos) continue;
+      size_t end = s.find_first_of(",}", k);
+      s.erase(k, end - k);
+    }
+    return s;
+  };
+  for (size_t e = 0; e < la.size(); ++e) EXPECT_EQ(strip_timing(la[e]), strip_timing(lb[e])) << "epoch " << e + 1;
+  ASSERT_EQ(run_ved("predict --model " + dir + "/full --input " + dir + "/d.h5 --samples 0 --out " + dir + "/a.npy").code, 0);
+  ASSERT_EQ(run_ved("predict --model " + run + " --input " + dir + "/d.h5 --samples 0 --out " + dir + "/b.npy").code, 0);
+  EXPECT_EQ(npy::read(dir + "/a.npy").data, npy::read(dir + "/b.npy").data);
+}
+#endif
 
 TEST(Faults, BadDatasetsGiveOneLineErrorsNamingFileAndField) {
   std::string dir = test::temp_dir("bad");
