@@ -60,7 +60,9 @@ void apply_system_cli(GenerateCli& o, const Site& site) {
       sys.transient.storativity_field.assign(f.data(), f.data() + f.size());
     }
   }
-  for (const auto& p : o.pump) sys.transient.wells.push_back(parse_well_rate(p, "--pump"));
+  // Transient: a schedule of rates; transport: steady pumping that shapes the plume's flow.
+  for (const auto& p : o.pump)
+    (sys.system == "transport" ? sys.transport.wells : sys.transient.wells).push_back(parse_well_rate(p, "--pump"));
   for (const auto& s : o.source) sys.transport.sources.push_back(parse_solute_source(s, "--source"));
   VED_CHECK(o.source_kind == "concentration" || o.source_kind == "mass",
             "--source-kind '" << o.source_kind << "': expected concentration or mass");
@@ -195,7 +197,7 @@ void add_generate_command(CLI::App& app) {
                                                  "transient 2, transport 5)");
   cmd->add_option("--storativity", o->storativity, "Transient: storativity S, a number (default 1e-4) or "
                                                    "FILE.npy / FILE.h5:/path with one value per cell");
-  cmd->add_option("--pump", o->pump, "Transient: well CELL:RATE[@START-END] (m^3/d, < 0 pumps, days; repeat or "
+  cmd->add_option("--pump", o->pump, "Transient: well CELL:RATE[@START-END]; transport: steady well CELL:RATE (m^3/d, < 0 pumps, > 0 injects clean water; days; repeat or "
                                      "comma-separate; entries on one cell add up). Default: Hanford 376, 252, 918 at "
                                      "-2000; other meshes the central cell")
       ->delimiter(',')

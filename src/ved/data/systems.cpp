@@ -201,6 +201,10 @@ std::string SystemModel::describe_json() const {
     j["save_every"] = t.save_every;
     j["source_kind"] = t.source_kind == SourceKind::kConcentration ? "concentration" : "mass";
     j["sources"] = src;
+    nlohmann::json pumps = nlohmann::json::array();
+    for (const WellRate& w : t.wells) pumps.push_back({{"cell", w.cell}, {"rate", w.rate}});
+    j["pumping"] = pumps;
+    j["injection_concentration"] = t.injection_concentration;
     j["inflow_concentration"] = t.inflow_concentration;
     j["inflow_condition"] = t.inflow_condition == InflowCondition::kFlux ? "flux" : "fixed";
     j["output"] = opt_.transport_output;

@@ -28,7 +28,8 @@ struct TransportSolver::Workspace {
   klu_numeric* numeric = nullptr;
   std::vector<double> head;        // [cells] steady heads
   std::vector<double> disp;        // [faces] dispersive conductance phi b D_f g_f [m^3/d]
-  std::vector<double> bc_rhs;      // [cells] inflow through the boundary [mass/d]
+  std::vector<double> bc_rhs;      // [cells] inflow through the boundary and injection wells [mass/d]
+  std::vector<double> flow_rhs;    // [cells] steady flow right-hand side with the wells
   Eigen::VectorXd c, c_old, rhs;   // [cells]
   std::vector<double> vx, vy;      // [cells] pore velocity [m/d]
   std::vector<double> net_out;     // [cells] budget scratch
@@ -64,6 +65,24 @@ TransportSolver::TransportSolver(const Site& site, const TransportOptions& opt)
   VED_CHECK(opt.initial_concentration.empty() || static_cast<int>(opt.initial_concentration.size()) == n,
             "transport: initial concentration has " << opt.initial_concentration.size() << " values; the mesh has "
                                                     << n << " cells");
+  VED_CHECK(std::isfinite(opt.injection_concentration),
+            "transport: injection concentration " << opt.injection_concentration << " is not finite");
+  {
+    std::vector<double> net(static_cast<size_t>(n), 0.0);
+    std::vector<char> used(static_cast<size_t>(n), 0);
+    for (const WellRate& w : opt.wells) {
+      VED_CHECK(w.cell >= 0 && w.cell < n, "transport: well cell " << w.cell << " out of range [0, " << n << ")");
+      VED_CHECK(std::isfinite(w.rate), "transport: well rate " << w.rate << " at cell " << w.cell << " is not finite");
+      VED_CHECK(w.start == 0 && std::isinf(w.end),
+                "transport: the well at cell " << w.cell << " has a schedule [" << w.start << ", " << w.end
+                                               << ") d; with solute transport the flow is steady, so wells pump at "
+                                                  "constant rates (give CELL:RATE)");
+      net[w.cell] += w.rate;
+      used[w.cell] = 1;
+    }
+    for (int cell = 0; cell < n; ++cell)
+      if (used[cell] && net[cell] != 0) well_q_.emplace_back(cell, net[cell]);
+  }
   for (const SoluteSource& s : opt.sources) {
     VED_CHECK(s.cell >= 0 && s.cell < n, "transport: source cell " << s.cell << " out of range [0, " << n << ")");
     VED_CHECK(std::isfinite(s.value), "transport: source value " << s.value << " at cell " << s.cell
@@ -215,6 +234,9 @@ void TransportSolver::assemble(const double* q, double dt, const std::vector<cha
       else if (q[f] < 0 && fixed) val[diag_pos_[c]] += ws.disp[f];  // dispersion to c_in on the face
     }
   }
+  // Pumping wells: the water they take leaves with the cell's concentration.
+  for (const auto& [cell, rate] : well_q_)
+    if (rate < 0) val[diag_pos_[cell]] -= rate;
   // Held concentrations: the row becomes (V_pore / dt) c = (V_pore / dt) value, scaled like
   // its neighbours' rows.
   for (size_t i = 0; i < held_cell_.size(); ++i) {
@@ -233,7 +255,17 @@ void TransportSolver::assemble(const double* q, double dt, const std::vector<cha
 
 void TransportSolver::solve(const double* log_t, const std::vector<int>& obs, double* breakthrough, double* arrival,
                             Workspace& ws, double* head, double* final, TransportBudget* budget) const {
-  flow_.solve(log_t, ws.head.data(), *ws.tpfa);
+  if (well_q_.empty()) {
+    flow_.solve(log_t, ws.head.data(), *ws.tpfa);
+  } else {
+    // Steady flow with the wells as point sources (centred units: rates times exp(-mean)).
+    const double mean = flow_.set_field(log_t, *ws.tpfa);
+    flow_.factorize(nullptr, *ws.tpfa);
+    ws.flow_rhs.resize(static_cast<size_t>(n_cells_));
+    flow_.boundary_rhs(mean, *ws.tpfa, ws.flow_rhs.data());
+    for (const auto& [cell, rate] : well_q_) ws.flow_rhs[cell] += rate * std::exp(-mean);
+    flow_.solve_factored(ws.flow_rhs.data(), ws.head.data(), *ws.tpfa);
+  }
   if (head) std::copy(ws.head.begin(), ws.head.end(), head);
   std::vector<double> q = flow_.face_fluxes(log_t, ws.head.data());
   solve_fluxes(q.data(), obs, breakthrough, arrival, ws, final, budget);
@@ -298,6 +330,8 @@ void TransportSolver::solve_fluxes(const double* q, const std::vector<int>& obs,
     if (!fixed) ws.disp[f] = 0;  // third type: no dispersive flux across the boundary
     if (q[f] < 0) ws.bc_rhs[c1 >= 0 ? c1 : c2] += (-q[f] + ws.disp[f]) * cin;
   }
+  for (const auto& [cell, rate] : well_q_)
+    if (rate > 0) ws.bc_rhs[cell] += rate * opt_.injection_concentration;
 
   // Time stepping.
   if (opt_.initial_concentration.empty()) ws.c.setZero();
@@ -362,6 +396,11 @@ void TransportSolver::solve_fluxes(const double* q, const std::vector<int>& obs,
         }
       }
       for (const auto& [cell, rate] : step_mass_[k]) budget->source += dt * rate;
+      for (const auto& [cell, rate] : well_q_) {
+        const double flux = rate < 0 ? -rate * ws.c[cell] : -rate * opt_.injection_concentration;  // out of the cell
+        ws.net_out[cell] += flux;
+        (rate < 0 ? budget->wells_out : budget->wells_in) += dt * std::abs(flux);
+      }
       std::vector<char> counted(n, 0);
       for (size_t i = 0; i < held_cell_.size(); ++i) {
         const int c = held_cell_[i];

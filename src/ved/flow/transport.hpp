@@ -72,17 +72,24 @@ struct TransportOptions {
   double inflow_concentration = 0;      // of water entering through the boundary
   InflowCondition inflow_condition = InflowCondition::kFlux;
   double threshold = 0.05;              // arrival: first time c exceeds this
+  // Pumping (rate < 0) and injection (> 0) wells [m^3/d] at constant rates (the flow is
+  // steady): they enter the flow solve as point sources, pumped water leaves with its
+  // cell's concentration, injected water carries `injection_concentration`.
+  std::vector<WellRate> wells;
+  double injection_concentration = 0;
   std::vector<double> initial_concentration;  // [cells]; empty = zero
 };
 
 // Mass budget of a run [mass], for conservation checks: final - initial =
-// source + boundary_in - boundary_out up to round-off.
+// source + boundary_in - boundary_out + wells_in - wells_out up to round-off.
 struct TransportBudget {
   double mass_initial = 0;
   double mass_final = 0;
   double source = 0;        // mass added by sources (held-concentration cells: what it took)
   double boundary_in = 0;   // advective + dispersive inflow through inflow faces
   double boundary_out = 0;  // advective outflow through outflow faces
+  double wells_in = 0;      // carried in by injection wells
+  double wells_out = 0;     // taken out by pumping wells
 };
 
 class TransportSolver {
@@ -135,6 +142,7 @@ class TransportSolver {
   std::vector<int> held_cell_;                   // cells of concentration sources (may repeat)
   std::vector<std::vector<char>> step_held_;     // [steps][held source] active
   std::vector<std::vector<std::pair<int, double>>> step_mass_;  // [steps] (cell, mean rate)
+  std::vector<std::pair<int, double>> well_q_;   // (cell, net well rate [m^3/d]), one entry per cell
   struct Pattern;
   std::shared_ptr<const Pattern> pattern_;
 };

@@ -135,6 +135,72 @@ TEST(Transport, MassIsConservedWithSourcesAndBoundaryFlow) {
   EXPECT_LT(std::abs(b.mass_final - b.mass_initial - (b.source + b.boundary_in - b.boundary_out)) / scale, 1e-12);
 }
 
+// Pumping and injection wells shape the steady flow and take or bring solute: the water
+// balance of the well cells, the solute budget, and capture by a well next to the source.
+TEST(Transport, PumpingWellsConserveWaterAndSoluteAndCaptureThePlume) {
+  Site s = load_site("hanford");
+  auto log_t = reference_field(s);
+  TransportOptions opt;
+  opt.length_unit = 50000;
+  opt.total_time = 20000;
+  opt.steps = 20;
+  opt.source_kind = SourceKind::kMassRate;
+  opt.sources = {{300, 50.0}};
+  opt.inflow_concentration = 0.1;
+  TransportSolver plain(s, opt);
+  TransportBudget b0;
+  std::vector<double> c0(s.mesh.n_cells), h0(s.mesh.n_cells);
+  plain.solve(log_t.data(), {}, nullptr, nullptr, *plain.make_workspace(), h0.data(), c0.data(), &b0);
+
+  // The cell next to the source, downstream (where the plain run's flux leaves it).
+  const Mesh& m = s.mesh;
+  std::vector<double> q0 = plain.flow().face_fluxes(log_t.data(), h0.data());
+  int down = -1;
+  double best = 0;
+  for (int f = 0; f < m.n_faces; ++f) {
+    const int a = m.face_cells(0, f), b = m.face_cells(1, f);
+    if (a == 300 && b >= 0 && q0[f] > best) best = q0[f], down = b;
+    if (b == 300 && a >= 0 && -q0[f] > best) best = -q0[f], down = a;
+  }
+  ASSERT_GE(down, 0);
+  opt.wells = {{down, -3000.0}, {900, 500.0}};
+  opt.injection_concentration = 0.2;
+  TransportSolver pumped(s, opt);
+  TransportBudget b;
+  std::vector<double> c(s.mesh.n_cells), h(s.mesh.n_cells);
+  pumped.solve(log_t.data(), {}, nullptr, nullptr, *pumped.make_workspace(), h.data(), c.data(), &b);
+
+  // Water: the net face outflow of each well cell is its rate (other cells: 0).
+  std::vector<double> q = pumped.flow().face_fluxes(log_t.data(), h.data()), net(m.n_cells, 0.0);
+  for (int f = 0; f < m.n_faces; ++f) {
+    if (m.face_cells(0, f) >= 0) net[m.face_cells(0, f)] += q[f];
+    if (m.face_cells(1, f) >= 0) net[m.face_cells(1, f)] -= q[f];
+  }
+  EXPECT_NEAR(net[down], -3000.0, 1e-6 * 3000);
+  EXPECT_NEAR(net[900], 500.0, 1e-6 * 500);
+  EXPECT_NEAR(net[10], 0.0, 1e-6);
+  EXPECT_LT(h[down], h0[down]);  // a drawdown cone
+
+  // Solute: the budget closes with the wells' terms, and the pumping well takes a large
+  // part of the injected mass that would otherwise stay in the aquifer.
+  EXPECT_GT(b.wells_out, 0.2 * b.source);
+  EXPECT_GT(b.wells_in, 0);
+  const double scale = b.mass_final + b.source + b.boundary_in + b.boundary_out + b.wells_in + b.wells_out;
+  EXPECT_LT(std::abs(b.mass_final - b.mass_initial -
+                     (b.source + b.boundary_in - b.boundary_out + b.wells_in - b.wells_out)) / scale, 1e-12);
+  EXPECT_EQ(b0.wells_out, 0.0);
+  EXPECT_EQ(b0.wells_in, 0.0);
+
+  TransportOptions bad = opt;
+  bad.wells = {{down, -100.0, 0.0, 500.0}};
+  try {
+    TransportSolver x(s, bad);
+    ADD_FAILURE() << "a well schedule with transport should be rejected";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("constant rates"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Transport, HeldConcentrationSourceBalancesItsMass) {
   Site s = load_site("hanford");
   auto log_t = reference_field(s);
