@@ -14,9 +14,11 @@
 #include "ved/grid/map2grid.hpp"
 #include "ved/mesh/mesh.hpp"
 #include "ved/mesh/site_io.hpp"
+#include "ved/util/array_source.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
 #include "ved/util/npy.hpp"
+#include "support/npz_writer.hpp"
 
 namespace fs = std::filesystem;
 using namespace ved;
@@ -155,6 +157,32 @@ void mesh_seeds(const fs::path& dir) {
   load_mrst_field((dir / "conduct_log_3x2.mat").string(), "conduct_log", C);
 }
 
+// .npz archives as numpy.savez (stored) and numpy.savez_compressed (deflated) write them:
+// an array "x" that fuzz_npz loads, and the cell graph of the 3x2 grid (centroids and the
+// 0-based cell pairs of its interior faces) that load_cell_graph reads.
+void npz_seeds(const fs::path& dir) {
+  Mesh m = make_structured_mesh(3, 2);
+  test::NpzMember centroids{"centroids", {}, {size_t(m.n_cells), 2}};
+  for (int c = 0; c < m.n_cells; ++c)
+    for (int k = 0; k < 2; ++k) centroids.data.push_back(m.cell_centroids(k, c));
+  test::NpzMember adjacency{"adjacency", {}, {0, 2}};
+  for (int f = 0; f < m.n_faces; ++f) {
+    if (m.is_boundary_face(f)) continue;
+    adjacency.data.push_back(m.face_cells(0, f));
+    adjacency.data.push_back(m.face_cells(1, f));
+  }
+  adjacency.dims[0] = adjacency.data.size() / 2;
+  test::NpzMember x{"x", {1.5, -2.0, 3.25, 0.0, 1e-300, 7.0}, {2, 3}};
+  test::write_npz((dir / "x_2x3_stored.npz").string(), {x}, false);
+  test::write_npz((dir / "x_2x3_deflated.npz").string(), {x}, true);
+  test::write_npz((dir / "graph_3x2_stored.npz").string(), {centroids, adjacency, x}, false);
+  test::write_npz((dir / "graph_3x2_deflated.npz").string(), {centroids, adjacency}, true);
+  // Every seed must load.
+  for (const char* f : {"x_2x3_stored.npz", "x_2x3_deflated.npz", "graph_3x2_stored.npz"})
+    load_array({(dir / f).string(), "x"});
+  for (const char* f : {"graph_3x2_stored.npz", "graph_3x2_deflated.npz"}) load_cell_graph((dir / f).string());
+}
+
 void config_seeds(const fs::path& dir) {
   write_text(dir / "generate.toml",
              "# ved generate --config generate.toml\n"
@@ -178,12 +206,13 @@ int main(int argc, char** argv) {
   }
   try {
     fs::path root = argv[1];
-    for (const char* t : {"fuzz_npy", "fuzz_dataset", "fuzz_mesh", "fuzz_config"})
+    for (const char* t : {"fuzz_npy", "fuzz_dataset", "fuzz_mesh", "fuzz_config", "fuzz_npz"})
       fs::create_directories(root / t);
     npy_seeds(root / "fuzz_npy");
     dataset_seeds(root / "fuzz_dataset");
     mesh_seeds(root / "fuzz_mesh");
     config_seeds(root / "fuzz_config");
+    npz_seeds(root / "fuzz_npz");
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

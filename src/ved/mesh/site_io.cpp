@@ -187,12 +187,17 @@ Mesh load_cell_graph(const std::string& path) {
   const bool npz = path.size() > 4 && path.compare(path.size() - 4, 4, ".npz") == 0;
   LoadedArray c = load_array({path, npz ? "centroids" : "/centroids"});
   LoadedArray a = load_array({path, npz ? "adjacency" : "/adjacency"});
+  auto shape = [](const std::vector<size_t>& dims) {
+    std::string s = "[";
+    for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+    return s + "]";
+  };
   VED_CHECK(c.dims.size() == 2 && c.dims[1] == 2 && c.dims[0] > 0,
-            path << ": 'centroids' must be [cells, 2] (x, y of each cell); found " << c.dims.size() << " dimensions");
+            path << ": 'centroids' must be [cells, 2] (x, y of each cell) with cells >= 1; found " << shape(c.dims));
   VED_CHECK(a.dims.size() == 2 && a.dims[1] == 2,
-            path << ": 'adjacency' must be [pairs, 2] (0-based cells sharing a face); found " << a.dims.size()
-                 << " dimensions");
-  VED_CHECK(c.dims[0] < (1u << 30) && a.dims[0] < (1u << 30), path << ": too many cells or pairs");
+            path << ": 'adjacency' must be [pairs, 2] (0-based cells sharing a face); found " << shape(a.dims));
+  VED_CHECK(c.dims[0] < (1u << 30) && a.dims[0] < (1u << 30),
+            path << ": " << c.dims[0] << " cells and " << a.dims[0] << " pairs; at most 2^30 - 1 of each");
   Mesh m;
   m.name = path;
   m.n_cells = static_cast<int>(c.dims[0]);

@@ -1,6 +1,8 @@
 #include "ved/util/array_source.hpp"
 
+#include <cstdint>
 #include <filesystem>
+#include <system_error>
 
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
@@ -33,12 +35,16 @@ npy::Array read_npz_member(const std::string& file, const std::string& name) {
     const char* nm = zip_get_name(za, static_cast<zip_uint64_t>(i), 0);
     if (nm) names.emplace_back(nm);
   }
-  auto list = [&] {
+  auto list = [&] {  // the first 20 names, for error messages
     std::string s;
-    for (const auto& nm : names) {
+    for (size_t i = 0; i < names.size() && i < 20; ++i) {
+      const std::string& nm = names[i];
       std::string base = nm.size() > 4 && nm.compare(nm.size() - 4, 4, ".npy") == 0 ? nm.substr(0, nm.size() - 4) : nm;
+      for (char& ch : base)
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';  // a corrupt name stays one line
       s += (s.empty() ? "" : ", ") + base;
     }
+    if (names.size() > 20) s += " and " + std::to_string(names.size() - 20) + " more";
     return s.empty() ? std::string("(none)") : s;
   };
   VED_CHECK(!name.empty(), file << ": name the array inside the .npz, e.g. '" << file << ":x' (it holds: " << list() << ")");
@@ -48,20 +54,42 @@ npy::Array read_npz_member(const std::string& file, const std::string& name) {
   VED_CHECK(index >= 0, file << ": no array '" << name << "' in the archive (it holds: " << list() << ")");
   zip_stat_t st;
   zip_stat_init(&st);
-  VED_CHECK(zip_stat_index(za, static_cast<zip_uint64_t>(index), 0, &st) == 0 && (st.valid & ZIP_STAT_SIZE),
-            file << ": cannot read the size of member '" << name << "'");
-  // An .npy member larger than the whole archive can only come from a compressed member;
-  // cap the claim so a forged size cannot make us allocate without bound.
-  constexpr zip_uint64_t kMaxMember = zip_uint64_t(1) << 36;  // 64 GiB
-  VED_CHECK(st.size <= kMaxMember, file << ": member '" << name << "' claims " << st.size << " bytes");
+  const zip_uint64_t need = ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
+  VED_CHECK(zip_stat_index(za, static_cast<zip_uint64_t>(index), 0, &st) == 0 && (st.valid & need) == need,
+            file << ": cannot read the size of member '" << name << "': " << zip_strerror(za));
+  // The sizes come from the archive's directory, so a corrupt one can claim anything; the
+  // buffer below is sized from them. numpy.savez stores members and savez_compressed
+  // deflates them; deflate expands at most ~1032:1, so neither can hold more than
+  // 1032 times the archive's own size.
+  VED_CHECK(st.comp_method == ZIP_CM_STORE || st.comp_method == ZIP_CM_DEFLATE,
+            file << ": member '" << name << "' uses zip compression method " << st.comp_method
+                 << "; expected stored (0) or deflated (8), as numpy.savez and savez_compressed write");
+  std::error_code ec;
+  const uintmax_t file_size = std::filesystem::file_size(file, ec);
+  VED_CHECK(!ec, file << ": cannot read its size: " << ec.message());
+  const zip_uint64_t kMaxRatio = 1032;
+  const bool fits = st.comp_size <= file_size &&
+                    st.size <= (st.comp_method == ZIP_CM_STORE ? st.comp_size : st.comp_size * kMaxRatio);
+  VED_CHECK(fits,
+            file << ": member '" << name << "' claims " << st.size << " bytes (" << st.comp_size << " bytes "
+                 << (st.comp_method == ZIP_CM_STORE ? "stored" : "deflated") << ") in an archive of " << file_size
+                 << " bytes; the archive is corrupt");
   zip_file_t* zf = zip_fopen_index(za, static_cast<zip_uint64_t>(index), 0);
   VED_CHECK(zf, file << ": cannot open member '" << name << "': " << zip_strerror(za));
   std::string bytes(static_cast<size_t>(st.size), '\0');
   zip_int64_t got = zip_fread(zf, bytes.data(), st.size);
-  std::string why = got < 0 ? zip_file_strerror(zf) : "";
+  // libzip checks the member's CRC-32 only once a read reaches its end: read one byte
+  // more, so that a corrupt member is an error and not silently wrong numbers.
+  char past_end;
+  const zip_int64_t more = got == static_cast<zip_int64_t>(st.size) ? zip_fread(zf, &past_end, 1) : 0;
+  std::string why;
+  if (got < 0 || more < 0) why = zip_file_strerror(zf);
+  else if (got < static_cast<zip_int64_t>(st.size))
+    why = "it ends after " + std::to_string(got) + " of the " + std::to_string(st.size) + " bytes its directory entry claims";
+  else if (more > 0)
+    why = "it holds more than the " + std::to_string(st.size) + " bytes its directory entry claims";
   zip_fclose(zf);
-  VED_CHECK(got == static_cast<zip_int64_t>(st.size),
-            file << ": member '" << name << "' is truncated or corrupt" << (why.empty() ? "" : ": " + why));
+  VED_CHECK(why.empty(), file << ": member '" << name << "' is truncated or corrupt: " << why);
   return npy::parse(bytes, file + ":" + name);
 }
 

@@ -4,12 +4,15 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "ved/data/dataset.hpp"
 #include "ved/grid/map2grid.hpp"
 #include "ved/mesh/mesh.hpp"
+#include "ved/mesh/site_io.hpp"
 #include "support/npz_writer.hpp"
 #include "ved/util/array_source.hpp"
 #include "ved/util/error.hpp"
@@ -143,6 +146,54 @@ TEST(UserArrays, NpzErrorsNameTheFileAndTheMembers) {
     EXPECT_NE(e.find(tmp(bad)), std::string::npos) << e;
     EXPECT_NE(e.find("not a readable .npz"), std::string::npos) << e;
   }
+}
+
+// A corrupt zip directory can claim any member size; the loader sized its buffer from
+// it (fuzz_npz: gigabyte allocations). Sizes beyond what the archive can hold, compression
+// methods numpy never writes, and members whose CRC-32 does not match (they loaded as
+// wrong numbers) are errors (tests/fuzz/regressions/fuzz_npz).
+TEST(UserArrays, NpzCorruptMembersAreErrors) {
+  const std::string path = tmp("f.npz");
+  test::write_npz(path, {{"x", iota(6, 0), {2, 3}}}, false);
+  std::ifstream in(path, std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Patches a 4-byte (or 2-byte) little-endian field at `at` in every local and central header.
+  auto forge = [&](const std::string& name, size_t local_at, size_t central_at, uint32_t value, int width) {
+    std::string b = good;
+    for (const auto& [magic, at] : {std::pair<std::string, size_t>{"PK\x03\x04", local_at}, {"PK\x01\x02", central_at}})
+      for (size_t i = b.find(magic); i != std::string::npos; i = b.find(magic, i + 4))
+        for (int k = 0; k < width; ++k) b[i + at + k] = static_cast<char>((value >> (8 * k)) & 0xff);
+    std::ofstream(tmp(name), std::ios::binary) << b;
+    return tmp(name);
+  };
+  const std::string huge = forge("huge.npz", 22, 24, 900u << 20, 4);  // uncompressed size
+  std::string e = error_of([&] { load_array(ArraySource::parse(huge + ":x")); });
+  EXPECT_NE(e.find(huge + ": member 'x' claims 943718400 bytes"), std::string::npos) << e;
+  EXPECT_NE(e.find("stored) in an archive of " + std::to_string(good.size()) + " bytes"), std::string::npos) << e;
+  const std::string bzip2 = forge("bzip2.npz", 8, 10, 12, 2);  // compression method
+  e = error_of([&] { load_array(ArraySource::parse(bzip2 + ":x")); });
+  EXPECT_NE(e.find("member 'x' uses zip compression method 12; expected stored (0) or deflated (8)"),
+            std::string::npos) << e;
+  std::string flipped = good;  // the last byte of x's data, just before the central directory
+  flipped[good.find("PK\x01\x02") - 1] ^= 0x40;
+  std::ofstream(tmp("crc.npz"), std::ios::binary) << flipped;
+  e = error_of([&] { load_array(ArraySource::parse(tmp("crc.npz") + ":x")); });
+  EXPECT_NE(e.find(tmp("crc.npz") + ": member 'x' is truncated or corrupt: CRC error"), std::string::npos) << e;
+}
+
+TEST(UserArrays, CellGraphShapesAreCheckedWithTheShapeFound) {
+  const std::string path = tmp("graph.npz");
+  test::write_npz(path, {{"centroids", iota(6, 0), {2, 3}}, {"adjacency", {0, 1}, {1, 2}}}, true);
+  std::string e = error_of([&] { load_cell_graph(path); });
+  EXPECT_NE(e.find(path + ": 'centroids' must be [cells, 2] (x, y of each cell) with cells >= 1; found [2, 3]"),
+            std::string::npos) << e;
+  test::write_npz(path, {{"centroids", iota(4, 0), {2, 2}}, {"adjacency", {0, 1}, {2}}}, false);
+  e = error_of([&] { load_cell_graph(path); });
+  EXPECT_NE(e.find("'adjacency' must be [pairs, 2] (0-based cells sharing a face); found [2]"), std::string::npos) << e;
+  test::write_npz(path, {{"centroids", iota(4, 0), {2, 2}}, {"adjacency", {0, 1}, {1, 2}}}, false);
+  Mesh m = load_cell_graph(path);
+  EXPECT_EQ(m.n_cells, 2);
+  EXPECT_EQ(m.n_faces, 1);
 }
 
 TEST(UserArrays, LoadDataFromArraysKeepsImageShapeAndChecksRows) {
