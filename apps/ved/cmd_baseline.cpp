@@ -87,24 +87,6 @@ int64_t parse_integer(const std::string& s, const std::string& option, const std
   return v;
 }
 
-// "A:B" as `ved train --rows`: half-open, negative counts from the end, empty ends default.
-void parse_rows(const std::string& spec, int64_t n_rows, int64_t& begin, int64_t& end) {
-  begin = 0;
-  end = n_rows;
-  if (spec.empty()) return;
-  const size_t colon = spec.find(':');
-  VED_CHECK(colon != std::string::npos && spec.find(':', colon + 1) == std::string::npos,
-            "--rows '" << spec << "' is not of the form A:B (e.g. 0:3000, 3000:, :-1000)");
-  auto bound = [&](const std::string& s, int64_t dflt) {
-    if (s.empty()) return dflt;
-    const int64_t v = parse_integer(s, "--rows", spec);
-    return v < 0 ? v + n_rows : v;
-  };
-  begin = bound(spec.substr(0, colon), 0);
-  end = bound(spec.substr(colon + 1), n_rows);
-  VED_CHECK(begin >= 0 && begin < end && end <= n_rows,
-            "--rows '" << spec << "' selects [" << begin << ", " << end << ") but the file has " << n_rows << " rows");
-}
 
 // "1,2,5" and ranges "1:300" (inclusive), sorted and without duplicates.
 std::vector<Eigen::Index> parse_latents(const std::string& spec) {
@@ -160,8 +142,8 @@ struct Rows {
 Rows load_split(const BaselineCli& o) {
   Dataset d = load_data(o.train_source());
   const std::string data_name = o.train_source().describe();
-  int64_t begin = 0, end = 0;
-  parse_rows(o.rows, d.n_samples(), begin, end);
+  const RowRange rows = parse_rows(o.rows, d.n_samples());
+  const int64_t begin = rows.begin, end = rows.end;
   const Eigen::Index n_rows = end - begin;
   Rows r;
   if (o.has_test()) {

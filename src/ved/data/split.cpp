@@ -37,4 +37,28 @@ DataSplit split_rows(int64_t n_rows, double val_fraction, double test_fraction, 
   return s;
 }
 
+RowRange parse_rows(const std::string& spec, int64_t n_rows) {
+  if (spec.empty()) return {0, n_rows};
+  size_t colon = spec.find(':');
+  VED_CHECK(colon != std::string::npos && spec.find(':', colon + 1) == std::string::npos,
+            "--rows '" << spec << "' is not of the form A:B (e.g. 0:3000, 3000:, :-1000)");
+  auto parse = [&](const std::string& s, int64_t dflt) -> int64_t {
+    if (s.empty()) return dflt;
+    size_t used = 0;
+    int64_t v = 0;
+    try {
+      v = std::stoll(s, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    VED_CHECK(used == s.size(), "--rows '" << spec << "': '" << s << "' is not an integer");
+    return v < 0 ? v + n_rows : v;
+  };
+  RowRange r{parse(spec.substr(0, colon), 0), parse(spec.substr(colon + 1), n_rows)};
+  VED_CHECK(r.begin >= 0 && r.begin < r.end && r.end <= n_rows,
+            "--rows '" << spec << "' selects [" << r.begin << ", " << r.end << ") but the file has " << n_rows
+                       << " rows");
+  return r;
+}
+
 }  // namespace ved

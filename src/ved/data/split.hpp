@@ -12,6 +12,7 @@
 // Bit-identical to make_split in train/preprocess.hpp (checked by test_baselines when the
 // torch modules are built).
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ved {
@@ -21,5 +22,13 @@ struct DataSplit {
 };
 
 DataSplit split_rows(int64_t n_rows, double val_fraction, double test_fraction, uint64_t seed);
+
+// --rows "A:B", "A:", ":B" or "" over n rows -> [begin, end). Negative values count from
+// the end; an empty or out-of-range selection is an error quoting the spec.
+struct RowRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+RowRange parse_rows(const std::string& spec, int64_t n_rows);
 
 }  // namespace ved

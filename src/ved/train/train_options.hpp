@@ -71,11 +71,5 @@ void validate(const TrainOptions& o);
 std::string to_json(const TrainOptions& o);
 TrainOptions train_options_from_json(const std::string& text);
 
-// "A:B", "A:", ":B" or "" over n rows -> [begin, end). Negative values count from the end.
-struct RowRange {
-  int64_t begin = 0;
-  int64_t end = 0;
-};
-RowRange parse_rows(const std::string& spec, int64_t n_rows);
 
 }  // namespace ved
