@@ -21,10 +21,11 @@ namespace fs = std::filesystem;
 struct DemoOptions {
   std::string out = "demo-out";
   bool full = false;
+  bool quick = false;       // a tiny version of every step (smoke test)
   int threads = default_threads();
-  long train = 3000;
-  long test = 1000;
-  int epochs = 0;           // 0: 20 (quick) or 150 (full)
+  long train = 0;           // 0: 3000 (default), 16000 (full), 400 (quick)
+  long test = 0;            // 0: 1000 (default), 4000 (full), 100 (quick)
+  int epochs = 0;           // 0: 40 (default), 150 (full), 3 (quick)
   uint64_t seed = 1;
   std::string system = "steady";  // steady | transient | transport (ved generate --system)
 };
@@ -68,7 +69,12 @@ class Steps {
   int step_ = 0;
 };
 
-void run_demo(const DemoOptions& o) {
+void run_demo(const DemoOptions& given) {
+  VED_CHECK(!(given.full && given.quick), "--full and --quick exclude each other");
+  DemoOptions o = given;
+  if (o.train == 0) o.train = o.full ? 16000 : o.quick ? 400 : 3000;
+  if (o.test == 0) o.test = o.full ? 4000 : o.quick ? 100 : 1000;
+  if (o.epochs == 0) o.epochs = o.full ? 150 : o.quick ? 3 : 40;
   VED_CHECK(o.threads >= 1, "--threads " << o.threads << ": must be at least 1");
   VED_CHECK(o.train >= 100 && o.test >= 10, "--train " << o.train << " / --test " << o.test
                                                        << ": need at least 100 training and 10 test samples");
@@ -77,16 +83,16 @@ void run_demo(const DemoOptions& o) {
   const std::string d = o.out;
   const std::string train = d + "/train.h5", test = d + "/test.h5", sweep = d + "/sweep";
   const std::string T = std::to_string(o.threads);
-  const int epochs = o.epochs > 0 ? o.epochs : (o.full ? 150 : 20);
-  const std::string E = std::to_string(epochs);
+  const std::string E = std::to_string(o.epochs);
   const std::string small = std::to_string(o.train / 4), all = std::to_string(o.train);
   const std::string seeds = o.full ? "1,2,3" : "1,2";
   const int parallel = std::max(1, o.threads);  // one thread per training run
   const std::string P = std::to_string(parallel);
   VED_CHECK(o.system == "steady" || o.system == "transient" || o.system == "transport",
             "--system '" << o.system << "': expected steady, transient or transport");
-  std::printf("ved demo: the VED study on the Hanford model, %s system (%s scale) -> %s\n", o.system.c_str(),
-              o.full ? "full" : "quick", d.c_str());
+  std::printf("ved demo: the VED study on the Hanford model, %s system (%s scale: %ld + %ld realisations, %d epochs) -> %s\n",
+              o.system.c_str(), o.full ? "full" : o.quick ? "quick smoke-test" : "default", o.train, o.test, o.epochs,
+              d.c_str());
   Steps steps(o);
 
   steps.run("training set: random log-transmissivity fields and the " + o.system + " response at the 323 wells",
@@ -105,11 +111,14 @@ void run_demo(const DemoOptions& o) {
     steps.run(title, args, "");
   };
   sweep_step("linear baselines over r (CCA, PCA + least squares, ridge)",
-             {"--methods", "cca,pca,ridge", "--latent", "1,2,5,10,25,50,100,147,200,300", "--train-size", small + "," + all});
+             {"--methods", "cca,pca,ridge", "--latent", o.quick ? "1,2,5,10,25,50" : "1,2,5,10,25,50,100,147,200,300",
+              "--train-size", small + "," + all});
   sweep_step("nonlinear baselines: kernel PCA and diffusion maps (linear decoder)",
-             {"--methods", "kpca,dmaps", "--latent", "5,10,25,50,100,147,200,300", "--train-size", small + "," + all});
+             {"--methods", "kpca,dmaps", "--latent", o.quick ? "5,10,25,50" : "5,10,25,50,100,147,200,300", "--train-size",
+              small + "," + all});
   sweep_step("kernel PCA and diffusion maps with a kernel-ridge decoder",
-             {"--methods", "kpca-krr,dmaps-krr", "--latent", o.full ? "10,25,50,100,147,200" : "25,50,147", "--train-size", all});
+             {"--methods", "kpca-krr,dmaps-krr", "--latent",
+              o.full ? "10,25,50,100,147,200" : o.quick ? "25,50" : "25,50,147", "--train-size", all});
   // The claims need (β, λ) = (0, 0), (β, 0) and (β, λ) at two training-set sizes.
   sweep_step("VEDs at r = 50 without regularisation (beta = lambda = 0), two training-set sizes",
              {"--methods", "ved", "--latent", "50", "--beta", "0", "--lambda", "0", "--train-size", small + "," + all,
@@ -118,7 +127,8 @@ void run_demo(const DemoOptions& o) {
              {"--methods", "ved", "--latent", "50", "--beta", "1e-3", "--lambda", "0,1e-2", "--train-size",
               small + "," + all, "--seeds", seeds});
   sweep_step("VEDs at other latent sizes",
-             {"--methods", "ved", "--latent", o.full ? "5,10,25,100,147" : "10,25,100", "--train-size", all, "--seeds", "1"});
+             {"--methods", "ved", "--latent", o.full ? "5,10,25,100,147" : o.quick ? "10,25" : "10,25,100", "--train-size", all,
+              "--seeds", "1"});
   // Equal parameter counts (305,335 vs 305,729): two residual blocks per stage and one
   // hidden decoder layer, against no residual block and three hidden decoder layers.
   sweep_step("encoder/decoder depth at equal parameter count",
@@ -153,11 +163,14 @@ void add_demo_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("demo", "Run the whole study on the embedded Hanford model: generate, train VEDs "
                                              "and baselines, sweep, report");
   cmd->add_option("--out", o->out, "Output folder (rerunning continues an interrupted demo)");
-  cmd->add_flag("--full", o->full, "The paper's scale: 150 epochs, 3 seeds, more latent sizes (hours on 2 cores)");
+  cmd->add_flag("--full", o->full, "The paper's scale: 16,000 + 4,000 realisations, 150 epochs, 3 seeds, more latent "
+                                  "sizes (many hours on 2 cores; for bigger machines)");
+  cmd->add_flag("--quick", o->quick, "A tiny version of every step (400 + 100 realisations, 3 epochs; minutes): a "
+                                    "smoke test whose report has every section");
   cmd->add_option("--threads", o->threads, "Cores to use (one training run per core)");
-  cmd->add_option("--train", o->train, "Training-set size");
-  cmd->add_option("--test", o->test, "Test-set size");
-  cmd->add_option("--epochs", o->epochs, "Epochs per VED training (default 20, or 150 with --full)");
+  cmd->add_option("--train", o->train, "Training-set size (default 3000; --full 16000, --quick 400)");
+  cmd->add_option("--test", o->test, "Test-set size (default 1000; --full 4000, --quick 100)");
+  cmd->add_option("--epochs", o->epochs, "Epochs per VED training (default 40; --full 150, --quick 3)");
   cmd->add_option("--seed", o->seed, "Seed of the datasets");
   cmd->add_option("--system", o->system, "Physical system: steady (heads), transient (heads over time under pumping) or "
                                          "transport (solute breakthrough); see docs/systems.md");

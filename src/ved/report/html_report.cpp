@@ -68,7 +68,7 @@ th{background:#f3f3f3}.holds{background:#d9f2d9}.doesnot{background:#f7d6d6}.inc
 
 std::string claims_section(const ResultTable& rows, const ClaimSettings& s) {
   std::ostringstream h;
-  h << "<h2 id='claims'>The paper's claims</h2><table><tr><th>claim</th><th>measured evidence</th><th>verdict</th></tr>";
+  h << "<h2 id='claims'>The paper's claims and the open question</h2><table><tr><th>claim</th><th>measured evidence</th><th>verdict</th></tr>";
   for (const auto& v : assess_claims(rows, s)) {
     std::string cls = v.verdict == "holds" ? "holds" : (v.verdict == "does not hold" ? "doesnot" : "inconclusive");
     h << "<tr><td>" << html_escape(v.claim) << "</td><td>" << html_escape(v.evidence) << "</td><td class='" << cls << "'><b>"
