@@ -25,6 +25,7 @@ struct ReportOptions {
   std::string samples;     // FILE.h5:/y prior samples [M, wells]
   std::string traversal;   // FILE.h5:/y traversal [steps, wells] (attrs: dim, values)
   std::vector<std::string> facts;
+  std::vector<std::string> systems;  // NAME=SWEEP_DIR of further physical systems
   std::string title;
   ClaimSettings claims;
   std::string out;
@@ -48,6 +49,13 @@ void run_report(const ReportOptions& o) {
     size_t eq = f.find('=');
     VED_CHECK(eq != std::string::npos, "--fact '" << f << "': expected KEY=VALUE");
     in.facts.emplace_back(f.substr(0, eq), f.substr(eq + 1));
+  }
+  for (const auto& spec : o.systems) {
+    size_t eq = spec.find('=');
+    VED_CHECK(eq != std::string::npos && eq > 0, "--system '" << spec << "': expected NAME=SWEEP_DIR, e.g. transport=demo-transport/sweep");
+    const std::string dir = spec.substr(eq + 1), file = (fs::path(dir) / "results.csv").string();
+    VED_CHECK(fs::exists(file), "--system " << spec << ": " << file << " not found; run `ved sweep --out " << dir << "` first");
+    in.systems.emplace_back(spec.substr(0, eq), read_results_csv(file));
   }
   Site site;
   if (!o.data.empty()) {
@@ -90,6 +98,8 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--samples", o->samples, "Prior samples y [M, wells] (FILE.h5:/y or .npy), e.g. from `ved sample`");
   cmd->add_option("--traversal", o->traversal, "Latent traversal y [steps, wells] (FILE.h5:/y)");
   cmd->add_option("--fact", o->facts, "KEY=VALUE line for the header table (repeatable)");
+  cmd->add_option("--system", o->systems, "NAME=SWEEP_DIR: a section for a further physical system's sweep (its "
+                                          "claims re-checked, error against r); repeatable");
   cmd->add_option("--title", o->title, "Report title");
   cmd->add_option("--latent", o->claims.latent, "r of the VED in the claims");
   cmd->add_option("--beta", o->claims.beta, "The β > 0 setting of the claims");

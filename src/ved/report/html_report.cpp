@@ -66,9 +66,11 @@ th{background:#f3f3f3}.holds{background:#d9f2d9}.doesnot{background:#f7d6d6}.inc
 .row{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}.note{color:#555;font-size:.9em}
 </style>)";
 
-std::string claims_section(const ResultTable& rows, const ClaimSettings& s) {
+// heading: an <h2> for the main study, an <h3> inside a further system's section.
+std::string claims_section(const ResultTable& rows, const ClaimSettings& s,
+                           const std::string& heading = "<h2 id='claims'>The paper's claims and the open question</h2>") {
   std::ostringstream h;
-  h << "<h2 id='claims'>The paper's claims and the open question</h2><table><tr><th>claim</th><th>measured evidence</th><th>verdict</th></tr>";
+  h << heading << "<table><tr><th>claim</th><th>measured evidence</th><th>verdict</th></tr>";
   for (const auto& v : assess_claims(rows, s)) {
     std::string cls = v.verdict == "holds" ? "holds" : (v.verdict == "does not hold" ? "doesnot" : "inconclusive");
     h << "<tr><td>" << html_escape(v.claim) << "</td><td>" << html_escape(v.evidence) << "</td><td class='" << cls << "'><b>"
@@ -81,7 +83,8 @@ std::string claims_section(const ResultTable& rows, const ClaimSettings& s) {
   return h.str();
 }
 
-std::string error_vs_r(const ResultTable& rows, const ClaimSettings& s) {
+std::string error_vs_r(const ResultTable& rows, const ClaimSettings& s,
+                       const std::string& heading = "<h2>Reconstruction error against latent size</h2>") {
   double n_max = *distinct(rows, "train_size").rbegin();
   ResultTable at_n = select(rows, {{"train_size", num_text(n_max)}});
   std::vector<PlotSeries> series;
@@ -117,7 +120,7 @@ std::string error_vs_r(const ResultTable& rows, const ClaimSettings& s) {
                series.end());
   if (series.empty()) return "";
   std::ostringstream h;
-  h << "<h2>Reconstruction error against latent size</h2><p class='note'>Held-out test set, " << fmt(n_max, 6)
+  h << heading << "<p class='note'>Held-out test set, " << fmt(n_max, 6)
     << " training samples. Relative L2 error of the fluctuations about the training mean.</p>"
     << line_plot({"Test error vs latent size r", "latent size r", "rel. L2 error of fluctuations", true, false, 760, 420},
                  series);
@@ -310,8 +313,15 @@ void write_report(const std::string& path, const ReportInputs& in) {
     h << "</table>";
   }
   h << claims_section(in.results, in.claims) << error_vs_r(in.results, in.claims) << beta_lambda_grid(in.results, in.claims)
-    << train_size_section(in.results, in.claims) << depth_section(in.results) << maps_section(in.maps)
-    << results_table(in.results) << "</body></html>\n";
+    << train_size_section(in.results, in.claims) << depth_section(in.results) << maps_section(in.maps);
+  // Further physical systems: each with its claims re-checked and its error-vs-r plot.
+  for (const auto& [name, rows] : in.systems) {
+    VED_CHECK(!rows.empty(), "report: the results table of system '" << name << "' is empty");
+    h << "<h2 id='system-" << html_escape(name) << "'>System: " << html_escape(name) << "</h2>"
+      << claims_section(rows, in.claims, "<h3>The paper's claims and the open question on this system</h3>")
+      << error_vs_r(rows, in.claims, "<h3>Reconstruction error against latent size</h3>");
+  }
+  h << results_table(in.results) << "</body></html>\n";
   write_text_atomic(path, h.str());
 }
 

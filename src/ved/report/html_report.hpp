@@ -29,6 +29,9 @@ struct ReportInputs {
   ClaimSettings claims;
   ReportMaps maps;
   std::vector<std::pair<std::string, std::string>> facts;  // "Training set" -> "3000 realisations", ...
+  // Further physical systems (name, their sweep's results): a section each, after the
+  // main study, with the claims re-checked and the error against r.
+  std::vector<std::pair<std::string, ResultTable>> systems;
 };
 
 void write_report(const std::string& path, const ReportInputs& in);

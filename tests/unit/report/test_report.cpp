@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -143,6 +144,35 @@ TEST(Report, CsvRoundTripAndSelfContainedHtml) {
   for (size_t p = html.find("<polygon"); p != std::string::npos; p = html.find("<polygon", p + 1)) ++polys;
   EXPECT_GE(polys, 1475u);
   fs::remove_all(dir);
+}
+
+// Further systems get a section each with their own verdicts: here the second system's
+// CCA is as good as its VED, so claim 1 flips there and only there.
+TEST(Report, FurtherSystemsGetTheirOwnSectionAndVerdicts) {
+  namespace fs = std::filesystem;
+  ReportInputs in;
+  in.results = paper_like_table();
+  ResultTable other = paper_like_table();
+  for (auto& r : other)
+    if (r.str("method") == "cca") r.values["rel_l2_fluct"] = "0.39";
+  in.systems = {{"transport", other}};
+  const std::string path = (fs::temp_directory_path() / ("ved_report_systems_" + std::to_string(::getpid()) + ".html")).string();
+  write_report(path, in);
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string html = ss.str();
+  const size_t section = html.find("<h2 id='system-transport'>System: transport</h2>");
+  ASSERT_NE(section, std::string::npos);
+  auto count = [&](const std::string& what, size_t from, size_t to) {
+    size_t n = 0;
+    for (size_t p = html.find(what, from); p != std::string::npos && p < to; p = html.find(what, p + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("<b>holds</b>", 0, section), 5u);             // main study: all five hold
+  EXPECT_EQ(count("<b>does not hold</b>", section, html.size()), 1u);  // claim 1 on the second system
+  EXPECT_EQ(count("<b>holds</b>", section, html.size()), 4u);
+  fs::remove(path);
 }
 
 TEST(Report, EmptyResultsIsAClearError) {
