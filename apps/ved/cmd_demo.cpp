@@ -28,6 +28,7 @@ struct DemoOptions {
   int epochs = 0;           // 0: 40 (default), 150 (full), 3 (quick)
   uint64_t seed = 1;
   std::string system = "steady";  // steady | transient | transport (ved generate --system)
+  std::string systems;            // comma list: one study per system, one combined report
 };
 
 class Steps {
@@ -69,7 +70,51 @@ class Steps {
   int step_ = 0;
 };
 
+void run_one_system(const DemoOptions& given);
+
+// --systems a,b,c: the study of each system in OUT/<system>/ (its own report there), then
+// OUT/report.html with the first system as the main study and a section for each other.
 void run_demo(const DemoOptions& given) {
+  if (given.systems.empty()) {
+    run_one_system(given);
+    return;
+  }
+  std::vector<std::string> names;
+  for (size_t start = 0; start <= given.systems.size();) {
+    size_t comma = std::min(given.systems.find(',', start), given.systems.size());
+    std::string name = given.systems.substr(start, comma - start);
+    VED_CHECK(name == "steady" || name == "transient" || name == "transport",
+              "--systems '" << given.systems << "': '" << name << "' is not one of steady, transient, transport");
+    names.push_back(name);
+    start = comma + 1;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  for (const auto& name : names) {
+    DemoOptions o = given;
+    o.system = name;
+    o.systems.clear();
+    o.out = (fs::path(given.out) / name).string();
+    run_one_system(o);
+  }
+  const std::string first = (fs::path(given.out) / names[0]).string();
+  std::vector<std::string> args = {self_path(), "report", "--title",
+                                   "ved study on the Hanford model: " + given.systems + " systems", "--sweep",
+                                   first + "/sweep", "--data", first + "/test.h5", "--samples",
+                                   first + "/prior_samples.h5:/y", "--traversal", first + "/traversal.h5:/y"};
+  for (size_t i = 1; i < names.size(); ++i) {
+    args.push_back("--system");
+    args.push_back(names[i] + "=" + (fs::path(given.out) / names[i] / "sweep").string());
+  }
+  const std::string report = (fs::path(given.out) / "report.html").string();
+  args.insert(args.end(), {"--out", report});
+  const std::string log = (fs::path(given.out) / "demo.log").string();
+  VED_CHECK(spawn_wait(args, (fs::path(given.out) / "report.out").string(), log) == 0,
+            "the combined report failed; see " << log);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("\nall systems finished in %.1f min. Combined report: %s\n", secs / 60, report.c_str());
+}
+
+void run_one_system(const DemoOptions& given) {
   VED_CHECK(!(given.full && given.quick), "--full and --quick exclude each other");
   DemoOptions o = given;
   if (o.train == 0) o.train = o.full ? 16000 : o.quick ? 400 : 3000;
@@ -174,6 +219,8 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed of the datasets");
   cmd->add_option("--system", o->system, "Physical system: steady (heads), transient (heads over time under pumping) or "
                                          "transport (solute breakthrough); see docs/systems.md");
+  cmd->add_option("--systems", o->systems, "Comma list (e.g. steady,transient,transport): the study of each in OUT/<system>/ "
+                                           "and one report OUT/report.html with a section per system");
   cmd->callback([o] { run_demo(*o); });
 }
 

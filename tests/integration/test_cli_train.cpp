@@ -140,14 +140,17 @@ TEST(CliTrain, ClearErrors) {
 
 namespace ved {
 
-// `ved demo --quick`: every step at a tiny scale; the report has every section, the five
-// verdicts, and no external reference.
+// `ved demo --quick`: every step at a tiny scale, for two systems; the combined report has
+// every section, five verdicts per system, and no external reference.
 TEST(CliTrain, QuickDemoReportHasEverySection) {
   std::string dir = test::temp_dir("demo_quick");
-  auto r = run_ved("demo --quick --threads 2 --out " + dir + "/demo");
+  auto r = run_ved("demo --quick --threads 2 --systems steady,transport --out " + dir + "/demo");
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("quick smoke-test scale: 400 + 100 realisations, 3 epochs"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir + "/demo/steady/report.html"));
+  EXPECT_TRUE(fs::exists(dir + "/demo/transport/report.html"));
   const std::string html = test::slurp(dir + "/demo/report.html");
+  EXPECT_NE(html.find("System: transport"), std::string::npos);
   for (const char* h : {"The paper's claims and the open question", "Reconstruction error against latent size",
                         "training-set size", "Encoder and decoder depth", "Maps of the domain", "prior samples",
                         "Latent traversal", "Open question: kernel PCA and diffusion maps"})
@@ -155,7 +158,7 @@ TEST(CliTrain, QuickDemoReportHasEverySection) {
   size_t verdicts = 0;
   for (const char* v : {">holds<", ">does not hold<", ">inconclusive<"})
     for (size_t p = html.find(v); p != std::string::npos; p = html.find(v, p + 1)) ++verdicts;
-  EXPECT_EQ(verdicts, 5u);
+  EXPECT_EQ(verdicts, 10u);
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);
   EXPECT_EQ(html.find("href=\"http"), std::string::npos);
 }
