@@ -97,8 +97,11 @@ void run_demo(const DemoOptions& given) {
     run_one_system(o);
   }
   const std::string first = (fs::path(given.out) / names[0]).string();
+  std::string listed;
+  for (size_t i = 0; i < names.size(); ++i)
+    listed += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
   std::vector<std::string> args = {self_path(), "report", "--title",
-                                   "ved study on the Hanford model: " + given.systems + " systems", "--sweep",
+                                   "ved study on the Hanford model: " + listed + " systems", "--sweep",
                                    first + "/sweep", "--data", first + "/test.h5", "--samples",
                                    first + "/prior_samples.h5:/y", "--traversal", first + "/traversal.h5:/y"};
   for (size_t i = 1; i < names.size(); ++i) {
