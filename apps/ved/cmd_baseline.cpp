@@ -36,6 +36,7 @@
 #include "ved/data/split.hpp"
 #include "ved/metrics/reconstruction.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/parse.hpp"
 
 namespace ved::app {
 namespace {
@@ -73,18 +74,6 @@ struct BaselineCli {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-int64_t parse_integer(const std::string& s, const std::string& option, const std::string& spec) {
-  size_t used = 0;
-  int64_t v = 0;
-  try {
-    v = std::stoll(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  VED_CHECK(!s.empty() && used == s.size(), option << " '" << spec << "': '" << s << "' is not an integer");
-  return v;
 }
 
 

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "cli_harness.hpp"
+#include "support/json_lines.hpp"
 #include "train_fixture.hpp"
 #include "ved/data/dataset.hpp"
 #include "ved/util/h5.hpp"
@@ -15,18 +16,13 @@
 
 namespace ved {
 namespace fs = std::filesystem;
+using test::last_json_line;
 using test::run_ved;
 
 namespace {
 
 const char* kTiny =
     " --latent 3 --encoder-stem 4 --encoder-stages 8,8 --decoder-hidden 32 --batch 16 --lr 0.01 --threads 1";
-
-nlohmann::json last_json_line(const std::string& out) {
-  std::string line = out.substr(0, out.find_last_not_of('\n') + 1);
-  line = line.substr(line.find_last_of('\n') + 1);
-  return nlohmann::json::parse(line);
-}
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "cli_harness.hpp"
+#include "support/json_lines.hpp"
 #include "support/npz_writer.hpp"
 #include "train_fixture.hpp"
 #include "ved/data/dataset.hpp"
@@ -16,18 +17,13 @@
 #include "ved/util/npy.hpp"
 
 namespace ved {
+using test::last_json_line;
 using test::run_ved;
 
 namespace {
 
 const char* kTiny =
     " --latent 3 --encoder-stem 4 --encoder-stages 8,8 --decoder-hidden 32 --batch 16 --lr 0.01 --threads 1 --quiet";
-
-nlohmann::json last_json_line(const std::string& out) {
-  std::string line = out.substr(0, out.find_last_not_of('\n') + 1);
-  line = line.substr(line.find_last_of('\n') + 1);
-  return nlohmann::json::parse(line);
-}
 
 std::vector<double> values(const MatrixRM& a) { return std::vector<double>(a.data(), a.data() + a.size()); }
 size_t rows(const MatrixRM& a) { return static_cast<size_t>(a.rows()); }

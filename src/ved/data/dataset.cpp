@@ -64,8 +64,6 @@ Dataset dataset_from_arrays(const DataSource& src) {
                                          << "); row i of both must be the same sample");
   d.x_shape.assign(xa.dims.begin() + 1, xa.dims.end());
   if (ya.dims.size() > 2) d.text_attrs["y_shape"] = dims_text(std::vector<size_t>(ya.dims.begin() + 1, ya.dims.end()));
-  d.text_attrs["x_source"] = xs.str();
-  d.text_attrs["y_source"] = ys.str();
   return d;
 }
 

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "ved/util/error.hpp"
+#include "ved/util/parse.hpp"
 #include "ved/util/rng.hpp"
 
 namespace ved {
@@ -44,14 +45,7 @@ RowRange parse_rows(const std::string& spec, int64_t n_rows) {
             "--rows '" << spec << "' is not of the form A:B (e.g. 0:3000, 3000:, :-1000)");
   auto parse = [&](const std::string& s, int64_t dflt) -> int64_t {
     if (s.empty()) return dflt;
-    size_t used = 0;
-    int64_t v = 0;
-    try {
-      v = std::stoll(s, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    VED_CHECK(used == s.size(), "--rows '" << spec << "': '" << s << "' is not an integer");
+    const int64_t v = parse_integer(s, "--rows", spec);
     return v < 0 ? v + n_rows : v;
   };
   RowRange r{parse(spec.substr(0, colon), 0), parse(spec.substr(colon + 1), n_rows)};
