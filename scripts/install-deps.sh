@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ved needs, skipping those already installed.
 #   scripts/install-deps.sh            build + run dependencies
-#   scripts/install-deps.sh --test     also the Python references used by tests/benchmarks
+#   scripts/install-deps.sh --test     also the Python references used by tests/benchmarks, and clang
 set -euo pipefail
 
 packages=(g++ cmake ninja-build ccache pkg-config
@@ -9,7 +9,8 @@ packages=(g++ cmake ninja-build ccache pkg-config
           libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libgtest-dev libtorch-dev
           gnuplot-nox libopenmpi-dev openmpi-bin libzip-dev pybind11-dev python3-dev python3-numpy)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3-numpy python3-scipy python3-sklearn python3-h5py python3-torch)
+  packages+=(python3-numpy python3-scipy python3-sklearn python3-h5py python3-torch
+             clang libclang-rt-dev)  # the checked job: sanitizers and libFuzzer
 fi
 
 missing=()

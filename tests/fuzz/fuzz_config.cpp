@@ -2,7 +2,7 @@
 // and then CLI11's parse, as `ved generate --config FILE` does. toml++ is compiled
 // header-only here so that its parser is instrumented too.
 //
-//   build-fuzz/tests/fuzz/fuzz_config -max_total_time=60 tests/fuzz/corpus/fuzz_config
+//   build-checked/tests/fuzz/fuzz_config -max_total_time=60 tests/fuzz/corpus/fuzz_config
 #include <CLI/CLI.hpp>
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // libFuzzer target: HDF5 dataset files through ved::read_dataset (with /head), and the
 // listing that `ved info` prints (every object and its attributes).
 //
-//   build-fuzz/tests/fuzz/fuzz_dataset -max_total_time=60 tests/fuzz/corpus/fuzz_dataset
+//   build-checked/tests/fuzz/fuzz_dataset -max_total_time=60 tests/fuzz/corpus/fuzz_dataset
 #include <cstddef>
 #include <cstdint>
 

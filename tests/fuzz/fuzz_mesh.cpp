@@ -2,7 +2,7 @@
 // load_mrst_mesh, and load_mrst_bc, load_well_cells and load_mrst_field against a small
 // structured mesh.
 //
-//   build-fuzz/tests/fuzz/fuzz_mesh -max_total_time=60 tests/fuzz/corpus/fuzz_mesh
+//   build-checked/tests/fuzz/fuzz_mesh -max_total_time=60 tests/fuzz/corpus/fuzz_mesh
 #include <cstddef>
 #include <cstdint>
 

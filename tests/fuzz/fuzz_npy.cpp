@@ -1,7 +1,7 @@
 // libFuzzer target: .npy images through ved::npy::parse, and the observation-set
 // loader (yobs_*.npy) that builds on it.
 //
-//   build-fuzz/tests/fuzz/fuzz_npy -max_total_time=60 tests/fuzz/corpus/fuzz_npy
+//   build-checked/tests/fuzz/fuzz_npy -max_total_time=60 tests/fuzz/corpus/fuzz_npy
 #include <cstddef>
 #include <cstdint>
 #include <string>

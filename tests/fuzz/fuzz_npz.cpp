@@ -7,7 +7,7 @@
 // of stored members after every other mutation, letting mutated .npy headers and values
 // through to npy::parse and load_cell_graph; the other half keep their CRC errors.
 //
-//   build-fuzz/tests/fuzz/fuzz_npz -max_total_time=60 tests/fuzz/corpus/fuzz_npz
+//   build-checked/tests/fuzz/fuzz_npz -max_total_time=60 tests/fuzz/corpus/fuzz_npz
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -2,7 +2,7 @@
 // valid inputs of every shape each loader accepts, so that the fuzzers start deep inside
 // the formats instead of at the magic bytes.
 //
-//   build-fuzz/tests/fuzz/fuzz_make_corpus tests/fuzz/corpus
+//   build-checked/tests/fuzz/fuzz_make_corpus tests/fuzz/corpus
 #include <cstdio>
 #include <cstring>
 #include <filesystem>

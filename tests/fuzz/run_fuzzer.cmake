@@ -4,7 +4,7 @@
 #   MODE=replay   each file in REGRESSIONS once (inputs that crashed before and were fixed)
 #   MODE=explore  SECONDS of fuzzing from CORPUS and REGRESSIONS; new inputs go to WORK
 #
-#   cmake -DMODE=replay -DFUZZER=build-fuzz/tests/fuzz/fuzz_npy \
+#   cmake -DMODE=replay -DFUZZER=build-checked/tests/fuzz/fuzz_npy \
 #         -DREGRESSIONS=tests/fuzz/regressions/fuzz_npy -P tests/fuzz/run_fuzzer.cmake
 # libhdf5 sizes metadata buffers from a file's headers before checking them against the
 # file's end, so a corrupt header can make it malloc gigabytes (or 2^64 bytes) that it
@@ -16,6 +16,10 @@ set(ENV{UBSAN_OPTIONS} "halt_on_error=1:print_stacktrace=1")
 # Leaks inside libhdf5 on corrupt files are HDF5's (tests/lsan.supp says which).
 get_filename_component(supp "${CMAKE_CURRENT_LIST_DIR}/../lsan.supp" ABSOLUTE)
 set(ENV{LSAN_OPTIONS} "suppressions=${supp}:print_suppressions=0")
+# `make test-fuzz FUZZ_SECONDS=600` sets the fuzzing time through the environment.
+if(DEFINED ENV{VED_FUZZ_SECONDS})
+  set(SECONDS $ENV{VED_FUZZ_SECONDS})
+endif()
 set(limits -timeout=5 -rss_limit_mb=1024 -malloc_limit_mb=1024)
 
 if(MODE STREQUAL "replay")
