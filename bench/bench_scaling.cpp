@@ -334,7 +334,8 @@ json inference_vs_solver(const Options& o, const ved::Site& site, const ved::Dat
     model_path = (scratch / "model_run").string();
     std::printf("model: SPEC 8 reference architecture (r = 50) trained for 1 epoch on 750 samples\n");
   }
-  const ved::TrainedModel model(model_path);
+  const ved::TrainedModel model(model_path);                         // frozen, optimised (default)
+  const ved::TrainedModel eager(model_path, "cpu", /*optimize=*/false);  // the eager network
   VED_CHECK(model.n_inputs() == d.x.cols() && model.n_outputs() == static_cast<int64_t>(site.wells.size()),
             model.path() << " maps " << model.n_inputs() << " inputs to " << model.n_outputs()
                          << " outputs; the benchmark needs a Hanford model (" << d.x.cols() << " cells -> "
@@ -345,31 +346,38 @@ json inference_vs_solver(const Options& o, const ved::Site& site, const ved::Dat
   json out = {{"fields", o.fields}, {"model", model_path}, {"parameters", model.parameters()},
               {"latent", model.latent()}};
   const int max_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::printf("%-8s %14s %14s %14s %14s %8s\n", "threads", "predict s", "predict /s", "solve s", "solve /s",
-              "ratio");
+  std::printf("%-8s %14s %14s %14s %14s %14s %8s %8s\n", "threads", "predict s", "predict /s", "eager /s",
+              "solve s", "solve /s", "ratio", "opt/eag");
   for (int threads : {1, 2}) {
     if (threads > max_threads) break;
     ved::set_torch_threads(threads);
     (void)model.predict(x.topRows(std::min<long>(64, o.fields)));  // warm-up
+    (void)eager.predict(x.topRows(std::min<long>(64, o.fields)));
     solver.solve_batch(x.data(), std::min<long>(64, o.fields), head.data(), threads);
-    std::vector<double> t_pred, t_solve;
-    ved::MatrixRM y_hat;
+    std::vector<double> t_pred, t_eager, t_solve;
+    ved::MatrixRM y_hat, y_eager;
     for (int k = 0; k < o.repeats; ++k) {
       double t0 = now();
       y_hat = model.predict(x);
       t_pred.push_back(now() - t0);
       t0 = now();
+      y_eager = eager.predict(x);
+      t_eager.push_back(now() - t0);
+      t0 = now();
       solver.solve_batch(x.data(), o.fields, head.data(), threads);
       t_solve.push_back(now() - t0);
     }
     VED_CHECK(y_hat.allFinite(), "non-finite predictions from " << model.path());
+    const double path_diff = (y_hat - y_eager).norm() / y_eager.norm();
+    VED_CHECK(path_diff < 1e-5, "optimised and eager predictions differ by " << path_diff << " (relative)");
     // The solver must reproduce the dataset's heads at the wells (same fields, same solver).
     double diff = 0;
     for (long i = 0; i < o.fields; ++i)
       for (size_t w = 0; w < site.wells.size(); ++w) diff = std::max(diff, std::abs(head(i, site.wells[w]) - d.y(i, w)));
     VED_CHECK(diff < 1e-8, "solver heads differ from the dataset's by " << diff << " m");
-    const double tp = median(t_pred), ts = median(t_solve);
-    std::printf("%-8d %14.3f %14.0f %14.3f %14.0f %7.2fx\n", threads, tp, o.fields / tp, ts, o.fields / ts, ts / tp);
+    const double tp = median(t_pred), te = median(t_eager), ts = median(t_solve);
+    std::printf("%-8d %14.3f %14.0f %14.0f %14.3f %14.0f %7.2fx %7.2fx\n", threads, tp, o.fields / tp, o.fields / te, ts,
+                o.fields / ts, ts / tp, te / tp);
     std::fflush(stdout);
     const std::string s = std::to_string(threads) + "t";
     out["predict_s_" + s] = tp;
@@ -377,8 +385,11 @@ json inference_vs_solver(const Options& o, const ved::Site& site, const ved::Dat
     out["solve_s_" + s] = ts;
     out["solve_per_s_" + s] = o.fields / ts;
     out["solve_over_predict_" + s] = ts / tp;
+    out["predict_eager_per_s_" + s] = o.fields / te;
+    out["optimized_over_eager_" + s] = te / tp;
   }
-  std::printf("ratio = solver time / inference time (> 1: inference is faster)\n");
+  std::printf("ratio = solver time / inference time (> 1: inference is faster); opt/eag = eager predict time /\n"
+              "optimised predict time (TrainedModel's frozen TorchScript path against the eager network)\n");
   return out;
 }
 
@@ -450,7 +461,8 @@ int main(int argc, char** argv) {
         json inf = inference_vs_solver(o, site, d, data, scratch.path);
         result["inference"] = inf;
         for (const char* k : {"predict_per_s_1t", "solve_per_s_1t", "solve_over_predict_1t", "predict_per_s_2t",
-                              "solve_per_s_2t", "solve_over_predict_2t"})
+                              "solve_per_s_2t", "solve_over_predict_2t", "predict_eager_per_s_1t",
+                              "predict_eager_per_s_2t", "optimized_over_eager_1t", "optimized_over_eager_2t"})
           if (inf.contains(k)) result[std::string("inference_") + k] = inf[k];
       }
       if (has_part(o, "training")) {

@@ -125,6 +125,18 @@ void expect_export_matches(const std::string& run, const MatrixRM& x, double tol
   const Encodings e_ref = model.encode(x);
   const torch::Tensor xt = to_tensor(x);
 
+  // TrainedModel's optimised CPU path (frozen TorchScript, oneDNN) against the eager network.
+  ASSERT_TRUE(model.optimized());
+  const TrainedModel eager(run, "cpu", /*optimize=*/false);
+  ASSERT_FALSE(eager.optimized());
+  EXPECT_LT(rel_diff(eager.predict(x), y_ref), tol);
+  const Encodings e_eager = eager.encode(x);
+  EXPECT_LT(rel_diff(e_eager.mu, e_ref.mu), tol);
+  EXPECT_LT(rel_diff(e_eager.logvar, e_ref.logvar), tol);
+  const PredictiveMoments pm = model.predict_moments(x, 8, 3), pm_eager = eager.predict_moments(x, 8, 3);
+  EXPECT_LT(rel_diff(pm.mean, pm_eager.mean), tol);
+  EXPECT_LT(rel_diff(pm.std_latent, pm_eager.std_latent), 10 * tol);
+
   // predictor.pt: raw x -> y, and its encode / decode / preprocess methods.
   torch::jit::Module pred = torch::jit::load(s.predictor_path);
   torch::Tensor y = pred.forward({xt}).toTensor();

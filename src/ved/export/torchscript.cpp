@@ -6,11 +6,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <iomanip>
-#include <map>
-#include <sstream>
 
 #include "ved/nn/model.hpp"
+#include "ved/nn/script.hpp"
 #include "ved/nn/tensor_io.hpp"
 #include "ved/train/model_file.hpp"
 #include "ved/util/atomic_file.hpp"
@@ -25,165 +23,10 @@ namespace ved {
 namespace fs = std::filesystem;
 namespace {
 
-// Normalisation constants of make_norm (nn/model.cpp): LibTorch's BatchNorm2d and GroupNorm
-// defaults, and min(8, C) groups.
-constexpr double kNormEps = 1e-5;
-constexpr int kMaxGroups = 8;
-
-// dtypes in the TorchScript source: without Python's resolver `torch.float32` is not a
-// name there, so they are written as the ScalarType numbers that TorchScript uses for them.
-const std::string kF32 = std::to_string(static_cast<int>(torch::kFloat32));
-const std::string kF64 = std::to_string(static_cast<int>(torch::kFloat64));
-
-// A Python float literal that reads back as the same double.
-std::string py_float(double v) {
-  std::ostringstream os;
-  os << std::setprecision(17) << v;
-  std::string s = os.str();
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
-
 std::string shape_text(const std::vector<int64_t>& dims) {
   std::string s = "[N";
   for (int64_t d : dims) s += ", " + std::to_string(d);
   return s + "]";
-}
-
-// The trained weights by their torch names ("stem.weight", "stage0_block0.norm1.running_mean").
-struct Weights {
-  std::map<std::string, torch::Tensor> params;   // named_parameters() of the trained Ved
-  std::map<std::string, torch::Tensor> buffers;  // named_buffers(): normalisation statistics
-};
-
-// TorchScript source and the tensors it uses: every tensor the source names through ref() is
-// registered on the module (as a parameter or a buffer, as in Ved), and nothing else.
-class ScriptBuilder {
- public:
-  explicit ScriptBuilder(const Weights& w) : params_(&w.params), buffers_(&w.buffers) {}
-
-  // "self.<attr>" for a tensor of the trained Ved; records it for registration.
-  std::string ref(const std::string& torch_name) {
-    VED_CHECK(params_->count(torch_name) || buffers_->count(torch_name),
-              "export: the model has no tensor '" << torch_name
-                                                  << "' for its architecture; the model file and this ved "
-                                                     "version disagree");
-    std::string attr = torch_name;
-    std::replace(attr.begin(), attr.end(), '.', '_');
-    used_[attr] = torch_name;
-    return "self." + attr;
-  }
-  // An extra buffer (transforms, Map2Grid entries), registered under `attr`.
-  std::string extra(const std::string& attr, const torch::Tensor& t) {
-    extra_[attr] = t;
-    return "self." + attr;
-  }
-
-  void line(int indent, const std::string& text) { src_ << std::string(4 * indent, ' ') << text << '\n'; }
-  void blank() { src_ << '\n'; }
-
-  torch::jit::Module build(const std::string& class_name) const {
-    torch::jit::Module m(c10::QualifiedName("__torch__.ved." + class_name));
-    for (const auto& [attr, name] : used_) {
-      auto p = params_->find(name);
-      if (p != params_->end())
-        m.register_parameter(attr, p->second.detach().clone().set_requires_grad(true), /*is_buffer=*/false);
-      else
-        m.register_buffer(attr, buffers_->at(name).detach().clone());
-    }
-    for (const auto& [attr, t] : extra_) m.register_buffer(attr, t);
-    try {
-      m.define(src_.str());
-    } catch (const std::exception& e) {  // c10::Error or torch::jit::ErrorReport
-      VED_FAIL("export: the TorchScript of " << class_name << " does not compile (a bug in ved export): " << e.what()
-                                             << "\n--- source ---\n" << src_.str());
-    }
-    m.eval();
-    return m;
-  }
-
- private:
-  const std::map<std::string, torch::Tensor>* params_;
-  const std::map<std::string, torch::Tensor>* buffers_;
-  std::map<std::string, std::string> used_;  // attr -> torch name
-  std::map<std::string, torch::Tensor> extra_;
-  std::ostringstream src_;
-};
-
-std::string activation_call(const std::string& name, const std::string& x) {
-  switch (parse_activation(name)) {
-    case Activation::kRelu: return "torch.relu(" + x + ")";
-    case Activation::kLeakyRelu: return "torch.leaky_relu(" + x + ", 0.01)";
-    case Activation::kElu: return "torch.elu(" + x + ")";
-    case Activation::kGelu: return "torch.gelu(" + x + ")";
-    case Activation::kSilu: return "torch.silu(" + x + ")";
-    case Activation::kTanh: return "torch.tanh(" + x + ")";
-  }
-  return x;
-}
-
-// conv -> optional normalisation, as Ved's conv_forward + maybe_norm (padding kernel / 2).
-std::string conv_norm(ScriptBuilder& b, const ModelConfig& c, const std::string& conv, const std::string& norm,
-                      int channels, int stride, const std::string& x) {
-  const int pad = c.kernel / 2;
-  std::string h = "torch.conv2d(" + x + ", " + b.ref(conv + ".weight") + ", " + b.ref(conv + ".bias") + ", [" +
-                  std::to_string(stride) + ", " + std::to_string(stride) + "], [" + std::to_string(pad) + ", " +
-                  std::to_string(pad) + "])";
-  if (c.norm == "batch")
-    return "torch.batch_norm(" + h + ", " + b.ref(norm + ".weight") + ", " + b.ref(norm + ".bias") + ", " +
-           b.ref(norm + ".running_mean") + ", " + b.ref(norm + ".running_var") + ", False, 0.1, " +
-           py_float(kNormEps) + ", False)";
-  if (c.norm == "group")
-    return "torch.group_norm(" + h + ", " + std::to_string(std::min(kMaxGroups, channels)) + ", " +
-           b.ref(norm + ".weight") + ", " + b.ref(norm + ".bias") + ", " + py_float(kNormEps) + ", False)";
-  return h;
-}
-
-std::string linear(ScriptBuilder& b, const std::string& layer, const std::string& x) {
-  return "torch.linear(" + x + ", " + b.ref(layer + ".weight") + ", " + b.ref(layer + ".bias") + ")";
-}
-
-// _encode_std(x): the network input as Ved::encode sees it -> (mu, logvar), float32.
-void emit_encode_std(ScriptBuilder& b, const ModelConfig& c) {
-  auto act = [&](const std::string& x) { return activation_call(c.activation, x); };
-  b.line(0, "def _encode_std(self, x: Tensor) -> Tuple[Tensor, Tensor]:");
-  b.line(1, "h = x.to(" + kF32 + ")");
-  if (c.encoder == "conv") {
-    b.line(1, "h = " + act(conv_norm(b, c, "stem", "stem_norm", c.stem_channels, 2, "h")));
-    int ch = c.stem_channels;
-    for (size_t s = 0; s < c.stages.size(); ++s) {
-      const std::string stage = "stage" + std::to_string(s);
-      for (int k = 0; k < c.blocks; ++k) {
-        // ResidualBlock: act(x + norm2(conv2(act(norm1(conv1(x))))))
-        const std::string blk = stage + "_block" + std::to_string(k);
-        b.line(1, "r = " + act(conv_norm(b, c, blk + ".conv1", blk + ".norm1", ch, 1, "h")));
-        b.line(1, "r = " + conv_norm(b, c, blk + ".conv2", blk + ".norm2", ch, 1, "r"));
-        b.line(1, "h = " + act("h + r"));
-      }
-      b.line(1, "h = " + act(conv_norm(b, c, stage + "_down", stage + "_down_norm", c.stages[s], 2, "h")));
-      ch = c.stages[s];
-    }
-    b.line(1, "h = torch.flatten(h, 1)");
-  }
-  for (size_t i = 0; i < c.encoder_hidden.size(); ++i)
-    b.line(1, "h = " + act(linear(b, "encoder_fc" + std::to_string(i), "h")));
-  b.line(1, "out = " + linear(b, "head", "h"));
-  const std::string r = std::to_string(c.latent);
-  b.line(1, "mu = torch.narrow(out, 1, 0, " + r + ")");
-  b.line(1, "logvar = torch.clamp(torch.narrow(out, 1, " + r + ", " + r + "), " + py_float(c.logvar_min) + ", " +
-                py_float(c.logvar_max) + ")");
-  b.line(1, "return mu, logvar");
-  b.blank();
-}
-
-// _decode_std(z): z -> standardised y, float32 (Ved::decode).
-void emit_decode_std(ScriptBuilder& b, const ModelConfig& c) {
-  b.line(0, "def _decode_std(self, z: Tensor) -> Tensor:");
-  b.line(1, "h = z.to(" + kF32 + ")");
-  for (size_t i = 0; i < c.decoder_hidden.size(); ++i)
-    b.line(1, "h = " + activation_call(c.activation, linear(b, "decoder_fc" + std::to_string(i), "h")));
-  b.line(1, "return " + linear(b, "decoder_out", "h"));
-  b.blank();
 }
 
 torch::Tensor vector_tensor(const Eigen::VectorXd& v) {
@@ -196,7 +39,7 @@ void emit_physical(ScriptBuilder& b, const OutputTransform& out) {
   const std::string mean = b.extra("y_mean", vector_tensor(out.mean));
   const std::string scale = b.extra("y_scale", vector_tensor(out.scale));
   b.line(0, "def _physical(self, y: Tensor, like: Tensor) -> Tensor:");
-  b.line(1, "out = y.to(" + kF64 + ") * " + scale + " + " + mean);
+  b.line(1, "out = y.to(" + kScriptFloat64 + ") * " + scale + " + " + mean);
   b.line(1, "if like.is_floating_point():");
   b.line(2, "return out.to(like.dtype)");
   b.line(1, "return out");
@@ -223,7 +66,7 @@ void emit_preprocess(ScriptBuilder& b, const ModelMeta& meta) {
   b.line(2, "x = torch.flatten(x, 1)");
   b.line(1, "assert x.dim() == 2 and x.size(1) == " + n + ", \"predictor.pt: x must be [N, " + n +
                 "] raw inputs as stored in the dataset; got {}\".format(x.size())");
-  b.line(1, "s = ((x.to(" + kF64 + ") - " + mean + ") / " + scale + ").to(" + kF32 + ")");
+  b.line(1, "s = ((x.to(" + kScriptFloat64 + ") - " + mean + ") / " + scale + ").to(" + kScriptFloat32 + ")");
   const std::string chw = std::to_string(in.channels) + ", " + std::to_string(in.height) + ", " + std::to_string(in.width);
   if (in.kind == "grid_map") {
     const GridMap& g = in.grid_map;
@@ -262,7 +105,7 @@ std::vector<int64_t> encoder_input_shape(const ModelConfig& c) {
   return {c.input_features};
 }
 
-torch::jit::Module build_encoder(const ModelMeta& meta, const Weights& w) {
+torch::jit::Module build_encoder(const ModelMeta& meta, const ScriptWeights& w) {
   ScriptBuilder b(w);
   const ModelConfig& c = meta.config;
   emit_encode_std(b, c);
@@ -277,7 +120,7 @@ torch::jit::Module build_encoder(const ModelMeta& meta, const Weights& w) {
   return b.build("Encoder");
 }
 
-torch::jit::Module build_decoder(const ModelMeta& meta, const Weights& w) {
+torch::jit::Module build_decoder(const ModelMeta& meta, const ScriptWeights& w) {
   ScriptBuilder b(w);
   emit_decode_std(b, meta.config);
   emit_physical(b, meta.output);
@@ -287,7 +130,7 @@ torch::jit::Module build_decoder(const ModelMeta& meta, const Weights& w) {
   return b.build("Decoder");
 }
 
-torch::jit::Module build_predictor(const ModelMeta& meta, const Weights& w) {
+torch::jit::Module build_predictor(const ModelMeta& meta, const ScriptWeights& w) {
   ScriptBuilder b(w);
   emit_encode_std(b, meta.config);
   emit_decode_std(b, meta.config);
@@ -376,9 +219,7 @@ ExportSummary export_torchscript(const std::string& model, const std::string& ou
   Ved net(meta.config);
   load_module(f, "", *net);
   net->eval();
-  Weights w;
-  for (const auto& p : net->named_parameters()) w.params[p.key()] = p.value();
-  for (const auto& p : net->named_buffers()) w.buffers[p.key()] = p.value();
+  const ScriptWeights w = ScriptWeights::of(*net);
 
   const ModelConfig& c = meta.config;
   VED_CHECK(meta.output.mean.size() == c.output_features && meta.output.scale.size() == c.output_features,

@@ -3,7 +3,10 @@
 #include <ATen/CPUGeneratorImpl.h>  // seeded generator for sampling z
 #include <torch/torch.h>
 
+#include <optional>
+
 #include "ved/nn/model.hpp"
+#include "ved/nn/script.hpp"
 #include "ved/nn/tensor_io.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
@@ -35,6 +38,23 @@ struct TrainedModel::Impl {
   std::string path;
   torch::Device device{torch::kCPU};
   Ved model{nullptr};
+  // CPU: the network frozen and optimised for inference (nn/script.hpp); empty = eager.
+  std::optional<torch::jit::Module> fast;
+
+  // The encoding of a chunk of model inputs, and the decoded mean when `with_y`.
+  struct Forward {
+    Encoding e;
+    torch::Tensor y;
+  };
+  Forward forward(const torch::Tensor& x, bool with_y) {
+    if (fast) {
+      auto out = fast->forward({x}).toTuple();
+      return {{out->elements()[0].toTensor(), out->elements()[1].toTensor()}, out->elements()[2].toTensor()};
+    }
+    Forward f{model->encode(x), {}};
+    if (with_y) f.y = model->decode(f.e.mu);
+    return f;
+  }
 
   // Rows [row0, row0 + n) of raw x -> model input on the device.
   torch::Tensor input(const MatrixRM& x, int64_t row0, int64_t n) const {
@@ -46,7 +66,8 @@ struct TrainedModel::Impl {
   }
 };
 
-TrainedModel::TrainedModel(const std::string& path, const std::string& device) : impl_(std::make_unique<Impl>()) {
+TrainedModel::TrainedModel(const std::string& path, const std::string& device, bool optimize)
+    : impl_(std::make_unique<Impl>()) {
   Impl& i = *impl_;
   i.path = resolve_model_path(path);
   i.device = parse_device(device);
@@ -56,6 +77,7 @@ TrainedModel::TrainedModel(const std::string& path, const std::string& device) :
   i.model->to(i.device);
   load_module(f, "", *i.model);
   i.model->eval();
+  if (optimize && i.device.is_cpu()) i.fast = inference_module(*i.model);
 }
 
 TrainedModel::~TrainedModel() = default;
@@ -68,6 +90,7 @@ int TrainedModel::latent() const { return impl_->meta.config.latent; }
 int64_t TrainedModel::n_inputs() const { return impl_->meta.input.n_inputs; }
 int64_t TrainedModel::n_outputs() const { return impl_->meta.config.output_features; }
 int64_t TrainedModel::parameters() const { return count_parameters(*impl_->model); }
+bool TrainedModel::optimized() const { return impl_->fast.has_value(); }
 
 Encodings TrainedModel::encode(const MatrixRM& x) const {
   torch::NoGradGuard no_grad;
@@ -77,7 +100,7 @@ Encodings TrainedModel::encode(const MatrixRM& x) const {
   out.logvar.resize(n, r);
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t k = std::min(kChunk, n - i);
-    Encoding e = impl_->model->encode(impl_->input(x, i, k));
+    Encoding e = impl_->forward(impl_->input(x, i, k), false).e;
     out.mu.middleRows(i, k) = to_matrix(e.mu);
     out.logvar.middleRows(i, k) = to_matrix(e.logvar);
   }
@@ -104,8 +127,7 @@ MatrixRM TrainedModel::predict(const MatrixRM& x) const {
   MatrixRM y(n, n_outputs());
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t k = std::min(kChunk, n - i);
-    Encoding e = impl_->model->encode(impl_->input(x, i, k));
-    y.middleRows(i, k) = unstandardise(impl_->model->decode(e.mu), impl_->meta.output);
+    y.middleRows(i, k) = unstandardise(impl_->forward(impl_->input(x, i, k), true).y, impl_->meta.output);
   }
   return y;
 }
@@ -122,7 +144,7 @@ PredictiveMoments TrainedModel::predict_moments(const MatrixRM& x, int n_samples
   const OutputTransform& t = impl_->meta.output;
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t k = std::min(kChunk, n - i);
-    Encoding e = impl_->model->encode(impl_->input(x, i, k));
+    Encoding e = impl_->forward(impl_->input(x, i, k), false).e;
     torch::Tensor sigma = torch::exp(0.5 * e.logvar);
     // Welford in double over the samples (standardised units).
     torch::Tensor mean = torch::zeros({k, n_outputs()}, torch::TensorOptions().dtype(torch::kFloat64).device(impl_->device));
