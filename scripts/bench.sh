@@ -1,38 +1,92 @@
 #!/usr/bin/env bash
-# Runs every benchmark built in BUILD and collects their JSON into bench-results/.
-# Each benchmark measures ved and its reference (SciPy, PyTorch, scikit-learn) in the
-# same run and reports the ratio.
+# Runs every benchmark built in BUILD and collects their JSON into OUT (bench-results/):
+# results.json (everything) and results.md (one row per item: ved's figure, the reference
+# measured in the same run, the ratio and the target). Each benchmark measures ved and its
+# reference (SciPy, PyTorch, scikit-learn) in the same run.
+#   scripts/bench.sh [BUILD] [OUT]
 set -euo pipefail
 build=${1:-build}
 out=${2:-bench-results}
 mkdir -p "$out"
+rm -f "$out"/bench_*.json
 export OPENBLAS_NUM_THREADS=1
 for b in "$build"/bench/bench_*; do
   [[ -x "$b" && -f "$b" ]] || continue
   name=$(basename "$b")
+  if [[ "$name" == bench_train_step ]]; then
+    # The training step at 1 and 2 threads (batches 64 and 256 each), PyTorch eager alongside.
+    for t in 1 2; do
+      echo "== $name --threads $t"
+      "$b" --threads "$t" --batches 64,256 --json "$out/${name}_${t}t.json"
+    done
+    continue
+  fi
   echo "== $name"
   "$b" --json "$out/$name.json"
 done
 # Generation throughput: 20,000 Hanford realisations on all cores.
+echo "== ved generate --samples 20000"
 start=$(date +%s.%N)
 "$build"/apps/ved/ved generate --samples 20000 --seed 1 --out "$out/gen20k.h5" | tail -1
 end=$(date +%s.%N)
-/usr/bin/python3 - "$out" "$start" "$end" <<'PY'
-import glob, json, os, sys
-out, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-results = {"generate_20000_wall_s": end - start, "cores": os.cpu_count()}
-for f in sorted(glob.glob(f"{out}/bench_*.json")):
-    results[os.path.basename(f)[:-5]] = json.load(open(f))
-json.dump(results, open(f"{out}/results.json", "w"), indent=2)
-rows = ["| benchmark | metric | value |", "|---|---|---|"]
-for name, r in results.items():
-    if isinstance(r, dict):
-        for k, v in r.items():
-            if isinstance(v, (int, float)):
-                rows.append(f"| {name} | {k} | {v:.4g} |")
-    else:
-        rows.append(f"| total | {name} | {r:.4g} |")
-open(f"{out}/results.md", "w").write("\n".join(rows) + "\n")
-print("\n".join(rows))
-PY
 rm -f "$out/gen20k.h5"
+/usr/bin/python3 - "$out" "$start" "$end" <<'PY'
+import glob, json, os, platform, sys, time
+out, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+r = {"generate_20000_wall_s": end - start, "cores": os.cpu_count(), "machine": cpu_model(),
+     "date": time.strftime("%Y-%m-%d %H:%M"), "load_average_at_end": os.getloadavg()}
+for f in sorted(glob.glob(f"{out}/bench_*.json")):
+    r[os.path.basename(f)[:-5]] = json.load(open(f))
+json.dump(r, open(f"{out}/results.json", "w"), indent=2)
+
+def num(v, unit=""):
+    if v is None: return "—"
+    return (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}") + unit
+
+rows = []
+def row(item, ved, ref, ratio, target):
+    rows.append(f"| {item} | {ved} | {ref} | {ratio} | {target} |")
+
+t = r.get("bench_tpfa", {})
+if t:
+    row("Hanford TPFA solves, 1 thread", num(t.get("ved_solves_per_s_1t"), " /s"),
+        "SciPy assembly + spsolve: " + num(t.get("scipy_solves_per_s"), " /s"), num(t.get("ratio_1t_vs_scipy"), "×"), "≥ 10×")
+    if "ved_solves_per_s_2t" in t:
+        row("Hanford TPFA solves, 2 threads", num(t["ved_solves_per_s_2t"], " /s"), "—", "—", "—")
+row(f"20,000 Hanford realisations, `ved generate`, {r['cores']} cores", num(r["generate_20000_wall_s"], " s"), "—", "—", "< 30 s")
+for th in (1, 2):
+    s = r.get(f"bench_train_step_{th}t", {})
+    ref = s.get("reference", {})
+    for b in (64, 256):
+        k = f"samples_per_s_b{b}"
+        if "ved_" + k in s:
+            row(f"training step, SPEC §8 model, batch {b}, {th} thread{'s' if th > 1 else ''}", num(s["ved_" + k], " samples/s"),
+                "PyTorch eager: " + num(ref.get(k), " samples/s"), num(s.get(f"ratio_eager_b{b}"), "×"), "≥ 1.0× (stretch 1.5×)")
+inf = r.get("bench_scaling", {}).get("inference", {})
+for th in (1, 2):
+    k = f"{th}t"
+    if f"predict_per_s_{k}" in inf:
+        row(f"heads at the wells, {inf['fields']:,} fields, `predict`, {th} thread{'s' if th > 1 else ''}",
+            num(inf[f"predict_per_s_{k}"], " /s") + f" (eager network {num(inf.get(f'predict_eager_per_s_{k}'), ' /s')})",
+            "TPFA `solve_batch`: " + num(inf[f"solve_per_s_{k}"], " /s"), num(inf[f"solve_over_predict_{k}"], "×"), "—")
+bl = r.get("bench_baselines", {})
+if "ved_cca_fit_s_1t" in bl:
+    row("CCA fit, all directions, n = 3000, 1 thread", num(bl["ved_cca_fit_s_1t"], " s"),
+        f"sklearn CCA ({bl.get('sklearn_components', '?')} components): {num(bl.get('sklearn_cca_fit_s'), ' s')}",
+        num(bl.get("ratio_sklearn_vs_ved_1t"), "×"), "≥ 10×")
+    row("CCA fit, same", num(bl["ved_cca_fit_s_1t"], " s"), "NumPy SVD version: " + num(bl.get("numpy_cca_fit_s"), " s"),
+        num(bl.get("ratio_numpy_vs_ved_1t"), "×"), "—")
+md = [f"Benchmarks, {r['date']}, {r['cores']} cores ({r['machine']}), load average at the end "
+      f"{' '.join(f'{x:.2f}' for x in r['load_average_at_end'])}. Ratio = reference time / ved time.", "",
+      "| item | ved | reference, same run | ratio | target |", "|---|---|---|---|---|"] + rows
+open(f"{out}/results.md", "w").write("\n".join(md) + "\n")
+print("\n".join(md))
+PY
