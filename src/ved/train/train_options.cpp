@@ -37,6 +37,10 @@ void validate(const TrainOptions& o) {
   VED_CHECK(o.stop_after >= 0, "--stop-after " << o.stop_after << " must be >= 0");
   VED_CHECK(o.threads >= 0, "--threads " << o.threads << " must be >= 0");
   VED_CHECK(o.device == "cpu" || o.device.rfind("cuda", 0) == 0, "--device '" << o.device << "' is not one of: cpu, cuda, cuda:N");
+  VED_CHECK(o.precision == "fp32" || o.precision == "bf16" || o.precision == "tf32",
+            "--precision '" << o.precision << "' is not one of: fp32, bf16, tf32");
+  VED_CHECK(o.precision != "tf32" || o.device.rfind("cuda", 0) == 0,
+            "--precision tf32 is a setting of NVIDIA GPUs; use it with --device cuda (on CPU: fp32 or bf16)");
   if ((o.patience > 0 || o.keep == "best" || o.schedule == "plateau") && o.val_fraction == 0)
     VED_FAIL("--patience, --keep best and --schedule plateau watch the validation loss; set --val-fraction > 0");
 }
@@ -81,6 +85,7 @@ std::string to_json(const TrainOptions& o) {
   j["stop_after"] = o.stop_after;
   j["threads"] = o.threads;
   j["device"] = o.device;
+  j["precision"] = o.precision;
   j["quiet"] = o.quiet;
   return j.dump();
 }
@@ -125,6 +130,7 @@ TrainOptions train_options_from_json(const std::string& text) {
     o.stop_after = j.at("stop_after");
     o.threads = j.at("threads");
     o.device = j.at("device");
+    o.precision = j.value("precision", std::string("fp32"));  // runs written before the option
     o.quiet = j.at("quiet");
   } catch (const nlohmann::json::exception& e) {
     VED_FAIL("stored training options are incomplete or invalid: " << e.what());

@@ -57,6 +57,10 @@ struct TrainOptions {
   int stop_after = 0;               // stop after this many epochs in this invocation (0 = no limit)
   int threads = 0;                  // intra-op threads (0 = all cores)
   std::string device = "cpu";       // cpu | cuda | cuda:N
+  // Arithmetic of the training steps: fp32, bf16 (autocast: convolutions and matrix products
+  // in bfloat16, fp32 weights, loss and optimiser) or tf32 (CUDA matrix units). Validation
+  // and inference stay fp32.
+  std::string precision = "fp32";
   bool quiet = false;               // no per-epoch line on stdout
 
   double lambda_offdiag_value() const { return lambda_offdiag < 0 ? lambda : lambda_offdiag; }

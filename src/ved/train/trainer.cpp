@@ -19,6 +19,7 @@
 #include "ved/nn/losses.hpp"
 #include "ved/nn/model.hpp"
 #include "ved/nn/optim.hpp"
+#include "ved/nn/precision.hpp"
 #include "ved/nn/tensor_io.hpp"
 #include "ved/train/model_file.hpp"
 #include "ved/train/preprocess.hpp"
@@ -43,7 +44,8 @@ constexpr int64_t kEvalChunk = 512;              // rows per forward pass in val
 const double kInf = std::numeric_limits<double>::infinity();
 
 // Options that may change between a run and its --resume.
-const char* const kResumableKeys[] = {"resume", "stop_after", "threads", "device", "quiet", "out", "data", "epochs"};
+const char* const kResumableKeys[] = {"resume", "stop_after", "threads", "device", "precision",
+                                     "quiet",  "out",        "data",    "epochs"};
 
 // Column indices of the per-batch statistics kept on the device during an epoch.
 enum Stat { kTotal, kRec, kKl, kCovOd, kCovD, kGradNorm, kNumStats };
@@ -95,6 +97,7 @@ struct Trainer::Impl {
   torch::Tensor val_rows;       // [n_val] int64 on the device
   MatrixRM y_val;               // [n_val, m] physical units, for the metrics
 
+  Precision precision = Precision::kFp32;  // of the training steps; validation is fp32
   Ved model{nullptr};
   std::unique_ptr<Adam> adam;
   std::unique_ptr<LrSchedule> schedule;
@@ -136,6 +139,8 @@ Trainer::Impl::Impl(const TrainOptions& o) : opt(o) {
   ved::validate(opt);
   set_torch_threads(opt.threads);
   device = parse_device(opt.device);
+  precision = parse_precision(opt.precision);
+  apply_precision(precision);
   run_dir = opt.out;
   ckpt_path = (run_dir / "checkpoint.h5").string();
   model_path = (run_dir / "model.h5").string();
@@ -540,7 +545,16 @@ TrainSummary Trainer::Impl::run() {
       torch::Tensor yb = y_all.index_select(0, rows);
       // The global batch's noise, drawn on every rank: the shards see what one process would.
       torch::Tensor eps = torch::randn({batch, r}, gen, torch::kFloat32).narrow(0, shard_begin, shard).to(device);
-      VedOutput out = model->forward(xb, eps);
+      VedOutput out;
+      {
+        AutocastScope autocast(precision, device);
+        out = model->forward(xb, eps);
+      }
+      if (precision == Precision::kBf16) {  // the loss and its statistics in fp32
+        out.y = out.y.to(torch::kFloat32);
+        out.mu = out.mu.to(torch::kFloat32);
+        out.logvar = out.logvar.to(torch::kFloat32);
+      }
       double beta = opt.beta;
       if (opt.kl_warmup > 0)
         beta *= std::min(1.0, (e + static_cast<double>(b + 1) / n_batches) / opt.kl_warmup);

@@ -1,8 +1,11 @@
 // Our Adam/AdamW (checkpointable state) must follow LibTorch's optimisers step for step,
-// and gradient clipping must scale to the requested norm.
+// gradient clipping must scale to the requested norm, and the mixed-precision scope must
+// switch autocast on and off.
 #include <gtest/gtest.h>
 
 #include "ved/nn/optim.hpp"
+#include "ved/nn/precision.hpp"
+#include "ved/util/error.hpp"
 
 namespace ved {
 namespace {
@@ -77,6 +80,40 @@ TEST(ClipGradNorm, ReturnsNormAndScales) {
   EXPECT_NEAR(b.grad()[0].item<double>(), 0.8, 1e-6);
   clip_grad_norm({a, b}, 0.0);
   EXPECT_NEAR(b.grad()[0].item<double>(), 0.8, 1e-6);
+}
+
+}  // namespace ved
+
+namespace ved {
+
+// AutocastScope(kBf16) runs matrix products in bfloat16 while alive and restores the
+// previous state after, nested or not; fp32 and tf32 scopes change nothing on the CPU.
+TEST(Precision, AutocastScopeRunsMatrixProductsInBf16WhileAlive) {
+  const torch::Tensor a = torch::randn({8, 5}), b = torch::randn({5, 3});
+  const torch::Device cpu(torch::kCPU);
+  EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kFloat32);
+  {
+    AutocastScope outer(Precision::kBf16, cpu);
+    EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16);
+    {
+      AutocastScope inner(Precision::kBf16, cpu);
+      EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16);
+    }
+    EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16) << "the inner scope must not end the outer one";
+    // Gradients reach the fp32 leaves in fp32, rounded like bfloat16 products.
+    torch::Tensor w = b.clone().requires_grad_();
+    torch::mm(a, w).to(torch::kFloat32).sum().backward();
+    EXPECT_EQ(w.grad().scalar_type(), torch::kFloat32);
+    const torch::Tensor exact = a.sum(0).unsqueeze(1).expand({5, 3});
+    EXPECT_LT((w.grad() - exact).abs().max().item<double>(), 0.05 * exact.abs().max().item<double>());
+  }
+  EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kFloat32);
+  for (Precision p : {Precision::kFp32, Precision::kTf32}) {
+    AutocastScope none(p, cpu);
+    EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kFloat32);
+  }
+  EXPECT_EQ(parse_precision("bf16"), Precision::kBf16);
+  EXPECT_THROW(parse_precision("fp16"), Error);
 }
 
 }  // namespace ved
