@@ -2,7 +2,11 @@
 // (bench/train_reference.py) on the same device, batch sizes and threads, in the same run.
 //
 //   bench_train_step [--device cpu|cuda] [--batches 64,256] [--steps 100] [--threads 1]
-//                    [--graph] [--python /usr/bin/python3] [--json out.json]
+//                    [--precision fp32|bf16|tf32] [--graph] [--python /usr/bin/python3]
+//                    [--json out.json]
+//
+// --precision as `ved train --precision`; the reference uses the same (torch.autocast for
+// bf16, allow_tf32 for tf32).
 //
 // The data are resident on the device and each mini-batch is gathered by index, as in
 // ved's trainer. With --graph (CUDA builds), the whole step — gather, forward, loss,
@@ -32,6 +36,7 @@
 #include "ved/nn/losses.hpp"
 #include "ved/nn/model.hpp"
 #include "ved/nn/optim.hpp"
+#include "ved/nn/precision.hpp"
 
 namespace {
 
@@ -66,11 +71,21 @@ struct Data {
   torch::Tensor x, y;  // [N, 1, 69, 54], [N, 323] on the device
 };
 
-// One eager step exactly as the trainer does it.
+// One eager step exactly as the trainer does it (its --precision included).
+ved::Precision g_precision = ved::Precision::kFp32;
 void eager_step(ved::Ved& model, ved::Adam& opt, const Data& d, const torch::Tensor& idx, const torch::Tensor& eps,
                 const ved::LossWeights& w) {
   auto xb = d.x.index_select(0, idx), yb = d.y.index_select(0, idx);
-  auto out = model->forward(xb, eps);
+  ved::VedOutput out;
+  {
+    ved::AutocastScope autocast(g_precision, xb.device());
+    out = model->forward(xb, eps);
+  }
+  if (g_precision == ved::Precision::kBf16) {
+    out.y = out.y.to(torch::kFloat32);
+    out.mu = out.mu.to(torch::kFloat32);
+    out.logvar = out.logvar.to(torch::kFloat32);
+  }
   auto t = ved::ved_loss(out.y, yb, out.mu, out.logvar, w);
   opt.zero_grad();
   t.total.backward();
@@ -116,7 +131,7 @@ struct GraphAdam {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string device = "cpu", batches = "64,256", python = "/usr/bin/python3", json_out;
+  std::string device = "cpu", batches = "64,256", python = "/usr/bin/python3", json_out, precision = "fp32";
   int steps = 100, warmup = 10, threads = 1, samples = 8192;
   bool graph = false;
   for (int i = 1; i < argc; ++i) {
@@ -129,6 +144,7 @@ int main(int argc, char** argv) {
     else if (a == "--threads") threads = std::stoi(next());
     else if (a == "--samples") samples = std::stoi(next());
     else if (a == "--graph") graph = true;
+    else if (a == "--precision") precision = next();
     else if (a == "--python") python = next();
     else if (a == "--json") json_out = next();
     else {
@@ -137,12 +153,14 @@ int main(int argc, char** argv) {
     }
   }
   torch::set_num_threads(threads);
+  g_precision = ved::parse_precision(precision);
+  ved::apply_precision(g_precision);
   torch::Device dev = ved::parse_device(device);
   torch::manual_seed(0);
   Data d{torch::randn({samples, 1, 69, 54}, torch::TensorOptions().device(dev)),
          torch::randn({samples, 323}, torch::TensorOptions().device(dev))};
   ved::LossWeights w;  // β = 1e-3, λ = 1e-2
-  nlohmann::json res = {{"device", device}, {"threads", threads}, {"steps", steps}};
+  nlohmann::json res = {{"device", device}, {"threads", threads}, {"steps", steps}, {"precision", precision}};
   for (int b : parse_list(batches)) {
     ved::Ved model(reference_config());
     model->to(dev);
@@ -249,7 +267,7 @@ int main(int argc, char** argv) {
   }
   // The PyTorch eager reference, same device, batches and threads, in the same run.
   std::string cmd = python + " " + VED_SOURCE_DIR + "/bench/train_reference.py --device " + (dev.is_cuda() ? "cuda" : "cpu") +
-                    " --batches " + batches + " --steps " + std::to_string(steps) + " --threads " + std::to_string(threads);
+                    " --batches " + batches + " --steps " + std::to_string(steps) + " --threads " + std::to_string(threads) + " --precision " + precision;
   std::string out = ved::bench::run(cmd);
   try {
     auto ref = nlohmann::json::parse(out.substr(out.rfind('{')));

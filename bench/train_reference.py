@@ -3,7 +3,7 @@
 1x69x54 image, r = 50, FC decoder 256-256-323; 343,351 parameters), Adam, the VED loss
 (REC + beta KL + lambda COV), data resident on the device, mini-batches gathered by index.
 
-usage: train_reference.py --device cpu|cuda --batches 64,256 --steps 100 --threads 1
+usage: train_reference.py --device cpu|cuda --batches 64,256 --steps 100 --threads 1 [--precision bf16]
 Prints one JSON object: samples/s per batch size.
 """
 import argparse
@@ -61,13 +61,18 @@ def main():
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--samples", type=int, default=8192)
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "tf32"])
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     dev = torch.device(a.device)
     x = torch.randn(a.samples, 1, 69, 54, device=dev)
     y = torch.randn(a.samples, 323, device=dev)
-    out = {"framework": f"pytorch {torch.__version__} eager", "device": a.device, "threads": a.threads}
+    out = {"framework": f"pytorch {torch.__version__} eager", "device": a.device, "threads": a.threads,
+           "precision": a.precision}
+    if a.precision == "tf32":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     for b in [int(v) for v in a.batches.split(",")]:
         model = Ved().to(dev)
         out["parameters"] = sum(p.numel() for p in model.parameters())
@@ -78,8 +83,9 @@ def main():
             idx = perm[(i * b) % (a.samples - b):][:b]
             xb, yb = x.index_select(0, idx), y.index_select(0, idx)
             eps = torch.randn(b, 50, device=dev)
-            yp, mu, lv = model(xb, eps)
-            loss = loss_fn(yp, yb, mu, lv)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+                yp, mu, lv = model(xb, eps)
+            loss = loss_fn(yp.float(), yb, mu.float(), lv.float())
             opt.zero_grad(set_to_none=False)
             loss.backward()
             opt.step()

@@ -1,5 +1,7 @@
 #include "ved/nn/model.hpp"
 
+#include <ATen/autocast_mode.h>
+
 #include "ved/util/error.hpp"
 
 namespace ved {
@@ -47,7 +49,9 @@ torch::Tensor maybe_norm(nn::AnyModule& norm, const torch::Tensor& x) {
 }  // namespace
 
 torch::Tensor conv_forward(nn::Conv2d& conv, const torch::Tensor& x, int stride, bool channels_last) {
-  if (!channels_last || !x.is_cpu()) return conv->forward(x);
+  // Under bf16 autocast (--precision bf16) oneDNN's NCHW kernels were faster: 1,750 vs
+  // 1,450-1,510 samples/s at batch 64, equal at 256 (bench_train_step, 1 thread).
+  if (!channels_last || !x.is_cpu() || at::autocast::is_cpu_enabled()) return conv->forward(x);
   const auto nhwc = torch::MemoryFormat::ChannelsLast;
   const int64_t pad = conv->weight.size(-1) / 2;
   return torch::conv2d(x.contiguous(nhwc), conv->weight.contiguous(nhwc), conv->bias, {stride, stride}, {pad, pad});
