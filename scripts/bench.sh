@@ -19,6 +19,9 @@ for b in "$build"/bench/bench_*; do
       echo "== $name --threads $t"
       "$b" --threads "$t" --batches 64,256 --json "$out/${name}_${t}t.json"
     done
+    # Mixed precision (ved train --precision bf16) against PyTorch's bf16 autocast.
+    echo "== $name --threads 1 --precision bf16"
+    "$b" --threads 1 --batches 64,256 --precision bf16 --json "$out/${name}_1t_bf16.json"
     continue
   fi
   echo "== $name"
@@ -70,6 +73,13 @@ for th in (1, 2):
         if "ved_" + k in s:
             row(f"training step, SPEC §8 model, batch {b}, {th} thread{'s' if th > 1 else ''}", num(s["ved_" + k], " samples/s"),
                 "PyTorch eager: " + num(ref.get(k), " samples/s"), num(s.get(f"ratio_eager_b{b}"), "×"), "≥ 1.0× (stretch 1.5×)")
+s = r.get("bench_train_step_1t_bf16", {})
+ref = s.get("reference", {})
+for b in (64, 256):
+    k = f"samples_per_s_b{b}"
+    if "ved_" + k in s:
+        row(f"training step, batch {b}, 1 thread, `--precision bf16`", num(s["ved_" + k], " samples/s"),
+            "PyTorch eager, bf16 autocast: " + num(ref.get(k), " samples/s"), num(s.get(f"ratio_eager_b{b}"), "×"), "—")
 inf = r.get("bench_scaling", {}).get("inference", {})
 for th in (1, 2):
     k = f"{th}t"

@@ -13,3 +13,8 @@ cmake -S bench/gpu -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREF
 ninja -C build-gpu > "$OUT/build.log" 2>&1 || { grep -E "error" -A3 "$OUT/build.log" | head -40; exit 1; }
 ./build-gpu/bench_train_step --device cuda --batches 64,256,1024 --steps ${STEPS:-200} --warmup 20 --graph \
   --python python3 --json "$OUT/bench_train_gpu.json" 2>&1 | tee "$OUT/bench.txt"
+# Mixed precision on the GPU: bf16 autocast and TF32, each against PyTorch doing the same.
+for p in bf16 tf32; do
+  ./build-gpu/bench_train_step --device cuda --batches 64,256,1024 --steps ${STEPS:-200} --warmup 20 --precision $p \
+    --python python3 --json "$OUT/bench_train_gpu_$p.json" 2>&1 | tee "$OUT/bench_$p.txt"
+done
