@@ -3,11 +3,12 @@
 #include <cmath>
 
 #include <fcntl.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 
@@ -28,12 +29,13 @@ std::string self_path() {
 }
 
 // Runs argv with stdout/stderr redirected to files; returns the exit status (128+signal).
+// fork + exec rather than posix_spawn, for one thing posix_spawn cannot do: the child
+// asks the kernel for SIGTERM when its parent dies (PR_SET_PDEATHSIG), so that a sweep or
+// demo killed even by SIGKILL leaves no orphaned `ved train` running on; `ved train`
+// answers SIGTERM by saving a checkpoint, which the rerun resumes from. (The signal follows
+// the forking thread; here that thread waits for the child, so it outlives it.)
 int spawn_wait(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -46,13 +48,41 @@ int spawn_wait(const std::vector<std::string>& argv, const std::string& out, con
     env.push_back(*e);
   }
   env.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&fa);
-  VED_CHECK(rc == 0, "cannot start " << argv[0] << ": " << std::strerror(rc));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  int report[2];  // the child writes errno here if it cannot start; closed by a successful exec
+  VED_CHECK(::pipe2(report, O_CLOEXEC) == 0, "cannot start " << argv[0] << ": pipe: " << std::strerror(errno));
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int e = errno;
+    ::close(report[0]);
+    ::close(report[1]);
+    VED_FAIL("cannot start " << argv[0] << ": fork: " << std::strerror(e));
   }
+  if (pid == 0) {
+    auto fail = [&](int e) {
+      [[maybe_unused]] ssize_t w = ::write(report[1], &e, sizeof e);
+      ::_exit(127);
+    };
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) fail(errno);
+    if (::getppid() != parent) ::_exit(128 + SIGTERM);  // the parent died before prctl
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || o < 0 || e < 0) fail(errno);
+    if (::dup2(in, STDIN_FILENO) < 0 || ::dup2(o, STDOUT_FILENO) < 0 || ::dup2(e, STDERR_FILENO) < 0) fail(errno);
+    ::execve(args[0], args.data(), env.data());
+    fail(errno);
+  }
+  ::close(report[1]);
+  int child_errno = 0;
+  ssize_t got;
+  while ((got = ::read(report[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
+  }
+  ::close(report[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  VED_CHECK(got <= 0, "cannot start " << argv[0] << " (output " << out << "): " << std::strerror(child_errno));
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

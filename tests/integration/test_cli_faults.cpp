@@ -5,10 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 #include <fcntl.h>
@@ -95,6 +97,85 @@ TEST(Faults, KilledGenerateLeavesNoCompleteOutputAndARerunFinishes) {
 }
 
 #ifdef VED_HAVE_TRAIN
+namespace {
+// Processes whose command line mentions `text` (other than this test).
+std::vector<std::string> processes_mentioning(const std::string& text) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos || pid == std::to_string(::getpid())) continue;
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(text) != std::string::npos) found.push_back(pid + ": " + cmdline);
+  }
+  return found;
+}
+}  // namespace
+
+// SIGKILL of a sweep while its `ved train` child runs: the child must not run on as an
+// orphan (it gets SIGTERM and saves a checkpoint), no results table may appear, and the
+// same command again resumes the run and finishes the sweep.
+TEST(Faults, KilledSweepStopsItsRunsAndARerunFinishesThem) {
+  std::string dir = test::temp_dir("killsweep");
+  write_dataset(dir + "/d.h5", test::synthetic_dataset(240, 8));
+  write_dataset(dir + "/t.h5", test::synthetic_dataset(40, 9));
+  const std::string sweep = dir + "/sw";
+  const std::string args = " sweep --data " + dir + "/d.h5 --test " + dir + "/t.h5 --methods ved --latent 3 --epochs 400"
+                           " --train-args '--encoder-stem 4 --encoder-stages 8,8 --decoder-hidden 32 --batch 16"
+                           " --lr 0.01' --out " + sweep;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl("/bin/sh", "sh", "-c", ("exec " + std::string(VED_BINARY) + args).c_str(), nullptr);
+    _exit(127);
+  }
+  // Wait for the child's checkpoint and a few epochs, then kill the sweep without warning.
+  fs::path run;
+  for (int i = 0; i < 6000 && run.empty(); ++i) {
+    if (fs::is_directory(sweep + "/runs"))
+      for (const auto& e : fs::directory_iterator(sweep + "/runs")) {
+        std::ifstream log(e.path() / "train.jsonl");
+        size_t lines = 0;
+        for (std::string line; std::getline(log, line);) lines += !line.empty();
+        if (lines >= 5 && fs::exists(e.path() / "checkpoint.h5")) run = e.path();
+      }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_FALSE(run.empty()) << "the sweep's training never got going";
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the sweep finished before the kill; make it longer";
+  // The orphaned child stops within seconds (SIGTERM from the kernel, checkpoint, exit).
+  std::vector<std::string> left;
+  for (int i = 0; i < 200; ++i) {
+    left = processes_mentioning(sweep);
+    if (left.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(left.empty()) << "still running after the sweep was killed: " << left.front();
+  EXPECT_FALSE(fs::exists(sweep + "/results.csv"));
+  EXPECT_FALSE(fs::exists(run / "result.json"));
+  EXPECT_FALSE(fs::exists(run / "model.h5"));
+  EXPECT_TRUE(fs::exists(run / "checkpoint.h5"));
+
+  // The same command again resumes the run from its checkpoint and writes the table.
+  auto r = run_ved(args.substr(1));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "1 runs, 0 done, 1 to run here")) << r.out;
+  std::ifstream csv(sweep + "/results.csv");
+  size_t rows = 0;
+  for (std::string line; std::getline(csv, line);) rows += !line.empty();
+  EXPECT_EQ(rows, 2u);  // header + the run
+  std::ifstream log(run / "train.jsonl");
+  size_t epochs = 0;
+  for (std::string line; std::getline(log, line);) epochs += !line.empty();
+  EXPECT_EQ(epochs, 400u) << "the resumed run must continue the log, not restart it";
+}
+
 // SIGKILL at any moment of training (mid-epoch, mid-checkpoint), then the same command
 // with --resume: the result equals an uninterrupted run (CPU, same seed).
 TEST(Faults, KilledTrainingResumesToTheUninterruptedResult) {
