@@ -259,6 +259,15 @@ TEST(Export, GroupNormAndTwoBlocksPerStageMatchTrainedModel) {
   expect_export_matches(run, d.x.topRows(20), 2e-4);
 }
 
+TEST(Export, SiluAndGeluActivationsMatchTrainedModel) {
+  const std::string dir = temp_dir("export_act");
+  const Dataset d = mesh_dataset(96, 7);
+  for (const char* act : {"silu", "gelu"}) {
+    const std::string run = train(dir, act, d, [&](TrainOptions& o) { o.model.activation = act; });
+    expect_export_matches(run, d.x.topRows(20));
+  }
+}
+
 TEST(Export, MissingModelIsAnError) {
   const std::string dir = temp_dir("export_missing");
   try {

@@ -2,6 +2,8 @@
 
 #include <ATen/autocast_mode.h>
 
+#include <cmath>
+
 #include "ved/util/error.hpp"
 
 namespace ved {
@@ -22,7 +24,10 @@ torch::Tensor activate(const torch::Tensor& x, Activation a) {
     case Activation::kRelu: return torch::relu(x);
     case Activation::kLeakyRelu: return torch::leaky_relu(x, 0.01);
     case Activation::kElu: return torch::elu(x);
-    case Activation::kGelu: return torch::gelu(x);
+    // LibTorch 1.13's CPU gelu backward returns garbage (up to inf) for channels-last
+    // activations (a 1e13 gradient at initialisation; cf. pytorch/pytorch#107876), so the
+    // exact erf form is composed from elementwise ops, whose gradients respect strides.
+    case Activation::kGelu: return 0.5 * x * (1 + torch::erf(x * M_SQRT1_2));
     case Activation::kSilu: return torch::silu(x);
     case Activation::kTanh: return torch::tanh(x);
   }

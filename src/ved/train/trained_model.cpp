@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>  // seeded generator for sampling z
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <optional>
 
 #include "ved/nn/model.hpp"
@@ -77,7 +78,14 @@ TrainedModel::TrainedModel(const std::string& path, const std::string& device, b
   i.model->to(i.device);
   load_module(f, "", *i.model);
   i.model->eval();
-  if (optimize && i.device.is_cpu()) i.fast = inference_module(*i.model);
+  if (optimize && i.device.is_cpu()) {
+    try {
+      i.fast = inference_module(*i.model);
+    } catch (const std::exception& e) {  // a speed-up only: the eager network gives the same results
+      std::fprintf(stderr, "warning: %s: running the network eagerly (the optimised CPU path failed: %s)\n",
+                   i.path.c_str(), e.what());
+    }
+  }
 }
 
 TrainedModel::~TrainedModel() = default;
