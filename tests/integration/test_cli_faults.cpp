@@ -44,6 +44,21 @@ void write_h5(const std::string& path, const MatrixRM& x, const MatrixRM& y) {
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// Starts `ved ARGS` (args begin with a space) in the background, output discarded; the pid
+// is ved's own (exec), so signals reach it directly.
+pid_t start_ved(const std::string& args) {
+  const std::string cmd = "exec " + std::string(VED_BINARY) + args;  // built before fork
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
 }  // namespace
 
 TEST(Faults, FileSizeLimitMidWriteIsAnErrorAndLeavesNothing) {
@@ -69,14 +84,7 @@ TEST(Faults, KilledGenerateLeavesNoCompleteOutputAndARerunFinishes) {
   std::string dir = test::temp_dir("kill");
   const std::string args = " generate --samples 30000 --modes 100 --seed 9 --threads 1 --out " + dir + "/d.h5";
   for (int sig : {SIGTERM, SIGKILL}) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int null = ::open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      execl("/bin/sh", "sh", "-c", ("exec " + std::string(VED_BINARY) + args).c_str(), nullptr);
-      _exit(127);
-    }
+    pid_t pid = start_ved(args);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     ::kill(pid, sig);
     int status = 0;
@@ -124,14 +132,7 @@ TEST(Faults, KilledSweepStopsItsRunsAndARerunFinishesThem) {
   const std::string args = " sweep --data " + dir + "/d.h5 --test " + dir + "/t.h5 --methods ved --latent 3 --epochs 400"
                            " --train-args '--encoder-stem 4 --encoder-stages 8,8 --decoder-hidden 32 --batch 16"
                            " --lr 0.01' --out " + sweep;
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl("/bin/sh", "sh", "-c", ("exec " + std::string(VED_BINARY) + args).c_str(), nullptr);
-    _exit(127);
-  }
+  pid_t pid = start_ved(args);
   // Wait for the child's checkpoint and a few epochs, then kill the sweep without warning.
   fs::path run;
   for (int i = 0; i < 6000 && run.empty(); ++i) {
@@ -188,15 +189,7 @@ TEST(Faults, KilledTrainingResumesToTheUninterruptedResult) {
 
   const std::string run = dir + "/killed";
   for (int round = 0; round < 2; ++round) {  // kill twice: once fresh, once while resumed
-    pid_t pid = fork();
-    if (pid == 0) {
-      int null = ::open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      const std::string cmd = "exec " + std::string(VED_BINARY) + args + run + (round ? " --resume" : "");
-      execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
-      _exit(127);
-    }
+    pid_t pid = start_ved(args + run + (round ? " --resume" : ""));
     // Wait until a few more epochs are logged, then kill without warning.
     const size_t target = 5 + 15 * static_cast<size_t>(round);
     for (int i = 0; i < 4000; ++i) {
