@@ -25,7 +25,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -42,6 +44,7 @@
 #include "ved/util/array.hpp"
 #include "ved/util/blas_threads.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/parse.hpp"
 #include "ved/util/rng.hpp"
 
 namespace {
@@ -84,15 +87,9 @@ std::vector<int> parse_list(const std::string& s, const std::string& what) {
   std::vector<int> v;
   std::stringstream ss(s);
   for (std::string t; std::getline(ss, t, ',');) {
-    size_t used = 0;
-    int k = 0;
-    try {
-      k = std::stoi(t, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    VED_CHECK(used == t.size() && k > 0, what << " " << s << ": '" << t << "' is not a positive integer");
-    v.push_back(k);
+    const std::optional<int64_t> k = ved::try_parse_integer(t, 1, std::numeric_limits<int>::max());
+    VED_CHECK(k, what << " " << s << ": '" << t << "' is not a positive integer");
+    v.push_back(static_cast<int>(*k));
   }
   VED_CHECK(!v.empty(), what << ": empty list");
   return v;

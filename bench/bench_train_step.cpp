@@ -72,20 +72,10 @@ struct Data {
 };
 
 // One eager step exactly as the trainer does it (its --precision included).
-ved::Precision g_precision = ved::Precision::kFp32;
 void eager_step(ved::Ved& model, ved::Adam& opt, const Data& d, const torch::Tensor& idx, const torch::Tensor& eps,
-                const ved::LossWeights& w) {
+                const ved::LossWeights& w, ved::Precision precision) {
   auto xb = d.x.index_select(0, idx), yb = d.y.index_select(0, idx);
-  ved::VedOutput out;
-  {
-    ved::AutocastScope autocast(g_precision, xb.device());
-    out = model->forward(xb, eps);
-  }
-  if (g_precision == ved::Precision::kBf16) {
-    out.y = out.y.to(torch::kFloat32);
-    out.mu = out.mu.to(torch::kFloat32);
-    out.logvar = out.logvar.to(torch::kFloat32);
-  }
+  ved::VedOutput out = ved::forward_in_precision(*model, xb, eps, precision);
   auto t = ved::ved_loss(out.y, yb, out.mu, out.logvar, w);
   opt.zero_grad();
   t.total.backward();
@@ -153,8 +143,8 @@ int main(int argc, char** argv) {
     }
   }
   torch::set_num_threads(threads);
-  g_precision = ved::parse_precision(precision);
-  ved::apply_precision(g_precision);
+  const ved::Precision prec = ved::parse_precision(precision);
+  ved::apply_precision(prec);
   torch::Device dev = ved::parse_device(device);
   torch::manual_seed(0);
   Data d{torch::randn({samples, 1, 69, 54}, torch::TensorOptions().device(dev)),
@@ -168,10 +158,10 @@ int main(int argc, char** argv) {
     ved::Adam opt(model->parameters(), {});
     auto perm = torch::randperm(samples, torch::TensorOptions().dtype(torch::kLong).device(dev));
     auto idx_at = [&](int i) { return perm.narrow(0, (static_cast<int64_t>(i) * b) % (samples - b), b); };
-    for (int i = 0; i < warmup; ++i) eager_step(model, opt, d, idx_at(i), torch::randn({b, 50}, d.y.options()), w);
+    for (int i = 0; i < warmup; ++i) eager_step(model, opt, d, idx_at(i), torch::randn({b, 50}, d.y.options()), w, prec);
     sync(dev);
     auto t0 = Clock::now();
-    for (int i = 0; i < steps; ++i) eager_step(model, opt, d, idx_at(i), torch::randn({b, 50}, d.y.options()), w);
+    for (int i = 0; i < steps; ++i) eager_step(model, opt, d, idx_at(i), torch::randn({b, 50}, d.y.options()), w, prec);
     sync(dev);
     double dt = std::chrono::duration<double>(Clock::now() - t0).count();
     res["ved_samples_per_s_b" + std::to_string(b)] = steps * b / dt;
@@ -236,7 +226,7 @@ int main(int argc, char** argv) {
         eps.copy_(e);
         gopt.advance();
         g.replay();
-        eager_step(em, eopt, d, ii, e, w);
+        eager_step(em, eopt, d, ii, e, w, prec);
       }
       torch::cuda::synchronize();
       double max_diff = 0, max_abs = 0;

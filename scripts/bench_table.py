@@ -47,21 +47,21 @@ if t:
     if "ved_solves_per_s_2t" in t:
         row("Hanford TPFA solves, 2 threads", num(t["ved_solves_per_s_2t"], " /s"), "—", "—", "—")
 row(f"20,000 Hanford realisations, `ved generate`, {r['cores']} cores", num(r["generate_20000_wall_s"], " s"), "—", "—", "< 30 s")
-for th in (1, 2):
-    s = r.get(f"bench_train_step_{th}t", {})
-    ref = s.get("reference", {})
+def training_rows(result, label, reference, target):
+    """Rows of one bench_train_step run: batches 64 and 256 against its PyTorch reference."""
+    ref = result.get("reference", {})
     for b in (64, 256):
         k = f"samples_per_s_b{b}"
-        if "ved_" + k in s:
-            row(f"training step, SPEC §8 model, batch {b}, {th} thread{'s' if th > 1 else ''}", num(s["ved_" + k], " samples/s"),
-                "PyTorch eager: " + num(ref.get(k), " samples/s"), ratio(s.get(f"ratio_eager_b{b}")), "≥ 1.0× (stretch 1.5×)")
-s = r.get("bench_train_step_1t_bf16", {})
-ref = s.get("reference", {})
-for b in (64, 256):
-    k = f"samples_per_s_b{b}"
-    if "ved_" + k in s:
-        row(f"training step, batch {b}, 1 thread, `--precision bf16`", num(s["ved_" + k], " samples/s"),
-            "PyTorch eager, bf16 autocast: " + num(ref.get(k), " samples/s"), ratio(s.get(f"ratio_eager_b{b}")), "—")
+        if "ved_" + k in result:
+            row(label.format(b=b), num(result["ved_" + k], " samples/s"), reference + num(ref.get(k), " samples/s"),
+                ratio(result.get(f"ratio_eager_b{b}")), target)
+
+for th in (1, 2):
+    training_rows(r.get(f"bench_train_step_{th}t", {}),
+                  "training step, SPEC §8 model, batch {b}, " + f"{th} thread{'s' if th > 1 else ''}",
+                  "PyTorch eager: ", "≥ 1.0× (stretch 1.5×)")
+training_rows(r.get("bench_train_step_1t_bf16", {}), "training step, batch {b}, 1 thread, `--precision bf16`",
+              "PyTorch eager, bf16 autocast: ", "—")
 inf = r.get("bench_scaling", {}).get("inference", {})
 for th in (1, 2):
     k = f"{th}t"

@@ -3,9 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 #include <sstream>
 
 #include "ved/util/error.hpp"
+#include "ved/util/parse.hpp"
 
 namespace ved {
 namespace {
@@ -171,16 +174,11 @@ std::vector<int> parse_int_list(const std::string& text, const std::string& what
     item.erase(0, item.find_first_not_of(" \t[]"));
     item.erase(item.find_last_not_of(" \t[]") + 1);
     if (item.empty()) continue;
-    size_t used = 0;
-    int v = 0;
-    try {
-      v = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    VED_CHECK(used == item.size(), what << ": '" << item << "' in '" << text
-                                        << "' is not an integer; expected a comma list such as 16,32,64");
-    out.push_back(v);
+    const std::optional<int64_t> v =
+        try_parse_integer(item, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
+    VED_CHECK(v, what << ": '" << item << "' in '" << text
+                      << "' is not an integer; expected a comma list such as 16,32,64");
+    out.push_back(static_cast<int>(*v));
   }
   return out;
 }

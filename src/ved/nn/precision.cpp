@@ -50,4 +50,18 @@ AutocastScope::~AutocastScope() {
   }
 }
 
+VedOutput forward_in_precision(VedImpl& model, const torch::Tensor& x, const torch::Tensor& eps, Precision p) {
+  VedOutput out;
+  {
+    AutocastScope autocast(p, x.device());
+    out = model.forward(x, eps);
+  }
+  if (p == Precision::kBf16) {
+    out.y = out.y.to(torch::kFloat32);
+    out.mu = out.mu.to(torch::kFloat32);
+    out.logvar = out.logvar.to(torch::kFloat32);
+  }
+  return out;
+}
+
 }  // namespace ved

@@ -1,11 +1,8 @@
 #pragma once
 // Mixed precision for training steps (TrainOptions::precision).
 //
-//   {
-//     AutocastScope scope(Precision::kBf16, device);   // conv / linear run in bfloat16
-//     out = model->forward(xb, eps);
-//   }                                                  // back to fp32; weight casts freed
-//   loss = ved_loss(out.y.to(kFloat32), ...);           // the loss in fp32
+//   VedOutput out = forward_in_precision(*model, xb, eps, Precision::kBf16);
+//   loss = ved_loss(out.y, ...);                       // outputs are fp32: the loss in fp32
 //
 // bf16 keeps fp32 weights, gradients and optimiser state: autocast casts the inputs of
 // convolutions and matrix products to bfloat16 (oneDNN's AVX-512 BF16 kernels on CPUs that
@@ -14,6 +11,8 @@
 #include <torch/torch.h>
 
 #include <string>
+
+#include "ved/nn/model.hpp"
 
 namespace ved {
 
@@ -38,5 +37,9 @@ class AutocastScope {
   bool was_enabled_ = false;
   at::ScalarType was_dtype_ = at::kFloat;
 };
+
+// The training forward pass in precision `p`: under AutocastScope for bf16, with the
+// outputs cast back to fp32 so that the loss and its statistics are computed in fp32.
+VedOutput forward_in_precision(VedImpl& model, const torch::Tensor& x, const torch::Tensor& eps, Precision p);
 
 }  // namespace ved

@@ -545,16 +545,7 @@ TrainSummary Trainer::Impl::run() {
       torch::Tensor yb = y_all.index_select(0, rows);
       // The global batch's noise, drawn on every rank: the shards see what one process would.
       torch::Tensor eps = torch::randn({batch, r}, gen, torch::kFloat32).narrow(0, shard_begin, shard).to(device);
-      VedOutput out;
-      {
-        AutocastScope autocast(precision, device);
-        out = model->forward(xb, eps);
-      }
-      if (precision == Precision::kBf16) {  // the loss and its statistics in fp32
-        out.y = out.y.to(torch::kFloat32);
-        out.mu = out.mu.to(torch::kFloat32);
-        out.logvar = out.logvar.to(torch::kFloat32);
-      }
+      VedOutput out = forward_in_precision(*model, xb, eps, precision);
       double beta = opt.beta;
       if (opt.kl_warmup > 0)
         beta *= std::min(1.0, (e + static_cast<double>(b + 1) / n_batches) / opt.kl_warmup);
