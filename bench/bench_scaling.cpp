@@ -9,9 +9,9 @@
 //    solve per field (median over repeats), nnz(L), time per cell; checks finite heads and mass
 //    balance (Neumann inflow = Dirichlet outflow). One thread.
 // 2. Inference vs the solver on Hanford: heads at the 323 wells for --fields generated
-//    fields, TrainedModel::predict (a SPEC §8 model trained for one epoch here, or --model)
+//    fields, TrainedModel::predict (a default model trained for one epoch here, or --model)
 //    against TpfaSolver::solve_batch, 1 and 2 threads each, median of --repeats.
-// 3. Training throughput of the SPEC §8 model (Trainer API, val_fraction 0, 1 thread)
+// 3. Training throughput of the default model (Trainer API, val_fraction 0, 1 thread)
 //    against the training-set size N (r = 50, batch 64) and over r x batch at N = 3000
 //    (1,500 with --quick). Each run has one warm-up epoch, excluded, then --repeats epochs
 //    (median); --quick runs one epoch and keeps it.
@@ -73,7 +73,7 @@ const char* const kHelp =
     "  --quick            small sizes, one repeat (smoke run, < 1 min)\n"
     "  --json FILE        write the results as JSON\n"
     "  --model RUN        run folder or model file for the inference part (default: train\n"
-    "                     a SPEC 8 model for one epoch on 750 generated samples)\n"
+    "                     a default model for one epoch on 750 generated samples)\n"
     "  --parts LIST       any of solver,inference,training (default: all)\n"
     "  --sizes LIST       structured grids nx = ny (default 64,128,256,512,1000)\n"
     "  --fields N         Hanford fields for the inference part (default 10000)\n"
@@ -329,7 +329,7 @@ json inference_vs_solver(const Options& o, const ved::Site& site, const ved::Dat
   if (model_path.empty()) {
     train(data, scratch / "model_run", 750, 50, 64, 1, false);
     model_path = (scratch / "model_run").string();
-    std::printf("model: SPEC 8 reference architecture (r = 50) trained for 1 epoch on 750 samples\n");
+    std::printf("model: default architecture (r = 50) trained for 1 epoch on 750 samples\n");
   }
   const ved::TrainedModel model(model_path);                         // frozen, optimised (default)
   const ved::TrainedModel eager(model_path, "cpu", /*optimize=*/false);  // the eager network
@@ -395,7 +395,7 @@ json inference_vs_solver(const Options& o, const ved::Site& site, const ved::Dat
 json training_scaling(const Options& o, const std::string& data, const fs::path& scratch) {
   const int epochs = o.quick ? 1 : 1 + o.repeats;
   const bool skip_first = !o.quick;
-  std::printf("\n== 3. Training the SPEC 8 model, 1 thread: %s\n",
+  std::printf("\n== 3. Training the default model, 1 thread: %s\n",
               skip_first ? "median over the epochs after a warm-up epoch" : "one epoch, warm-up included (--quick)");
   std::printf("%6s %5s %6s %12s %10s %9s\n", "N", "r", "batch", "samples/s", "s/epoch", "wall s");
   json rows = json::array();

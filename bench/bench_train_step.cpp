@@ -1,4 +1,4 @@
-// Training-step benchmark of the reference model (SPEC §8) against PyTorch eager
+// Training-step benchmark of the default model (docs/method.md §3) against PyTorch eager
 // (bench/train_reference.py) on the same device, batch sizes and threads, in the same run.
 //
 //   bench_train_step [--device cpu|cuda] [--batches 64,256] [--steps 100] [--threads 1]
@@ -58,7 +58,7 @@ void sync(const torch::Device& d) {
 }
 
 ved::ModelConfig reference_config() {
-  ved::ModelConfig c;  // SPEC §8 defaults
+  ved::ModelConfig c;  // docs/method.md §3 defaults
   c.input_channels = 1;
   c.input_height = 69;
   c.input_width = 54;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch eager reference for the training benchmark: the SPEC §8 model (conv encoder on a
+"""PyTorch eager reference for the training benchmark: the default model (docs/method.md §3) (conv encoder on a
 1x69x54 image, r = 50, FC decoder 256-256-323; 343,351 parameters), Adam, the VED loss
 (REC + beta KL + lambda COV), data resident on the device, mini-batches gathered by index.
 

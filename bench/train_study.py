@@ -9,7 +9,7 @@ GPU; the chosen default is then confirmed with ved itself on CPU.
 usage: train_study.py DATA.npz OUT.jsonl [--variants a,b,...] [--seeds 1,2] [--device cuda]
        [--worker I/N]
 DATA.npz: x [N, cells], y [N, m] float32, entry_cell/entry_pixel (Map2Grid), hw = [H, W].
-Rows 0:3000 are the training pool, 3000:4000 the test set (as in issue 5's acceptance).
+Rows 0:3000 are the training pool, 3000:4000 the test set (as in docs/model.md §5).
 Prints and appends one JSON line per run: variant, seed, test rel_l2_fluct, r2, time.
 """
 import argparse
@@ -26,8 +26,8 @@ BASE = dict(stem=16, stages=(16, 32, 64), blocks=1, kernel=3, enc_hidden=(), dec
             epochs=150, n_train=2700, weight_decay=0.0, clip=0.0)
 
 VARIANTS = {
-    "ref": {},                                   # SPEC §8 on ved's default 90/10 split
-    "ref_full3000": {"n_train": 3000},           # SPEC §8 exactly (no validation rows)
+    "ref": {},                                   # the default model on ved's default 90/10 split
+    "ref_full3000": {"n_train": 3000},           # the default model exactly (no validation rows)
     "blocks2": {"blocks": 2},
     "wide": {"stem": 32, "stages": (32, 64, 128)},
     "enc_fc256": {"enc_hidden": (256,)},

@@ -260,7 +260,7 @@ ArrayD solve_fields(const Solver& s, const ArrayD& log_t, int threads) {
 
 void bind_solver(py::module_& m) {
   py::class_<Solver>(m, "Solver",
-                     "Steady confined flow div(exp(Y) grad h) = 0 by two-point flux approximation (SPEC §2). "
+                     "Steady confined flow div(exp(Y) grad h) = 0 by two-point flux approximation (docs/method.md §5). "
                      "Symbolic Cholesky once per site; each field costs one numeric factorisation.")
       .def(py::init<const Site&>(), py::arg("site"))
       .def_property_readonly("n_cells", [](const Solver& s) { return s.tpfa.n_cells(); })
@@ -541,7 +541,7 @@ ArrayD map_images(const GridMap& g, const ArrayD& fields, double outside) {
 
 void bind_grid(py::module_& m) {
   py::class_<GridMap>(m, "GridMap",
-                      "Map2Grid (SPEC §3): cell -> pixel map of a quadrilateral mesh, without interpolation. Row "
+                      "Map2Grid (docs/method.md §4): cell -> pixel map of a quadrilateral mesh, without interpolation. Row "
                       "index = y step (row 0 holds the smallest y), column = x step.")
       .def_readonly("height", &GridMap::height)
       .def_readonly("width", &GridMap::width)

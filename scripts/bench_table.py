@@ -58,7 +58,7 @@ def training_rows(result, label, reference, target):
 
 for th in (1, 2):
     training_rows(r.get(f"bench_train_step_{th}t", {}),
-                  "training step, SPEC §8 model, batch {b}, " + f"{th} thread{'s' if th > 1 else ''}",
+                  "training step, default model, batch {b}, " + f"{th} thread{'s' if th > 1 else ''}",
                   "PyTorch eager: ", "≥ 1.0× (stretch 1.5×)")
 training_rows(r.get("bench_train_step_1t_bf16", {}), "training step, batch {b}, 1 thread, `--precision bf16`",
               "PyTorch eager, bf16 autocast: ", "—")

@@ -1,4 +1,4 @@
-// ved baseline: linear and kernel baselines (SPEC §5) fitted in closed form and scored with
+// ved baseline: linear and kernel baselines (docs/method.md §8) fitted in closed form and scored with
 // the same metrics as `ved eval`.
 //
 //   ved baseline --method cca --latent 1,2,5,10,50,147,300 --data train.h5 --test test.h5 --json

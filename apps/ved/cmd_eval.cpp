@@ -1,4 +1,4 @@
-// ved eval: reconstruction metrics (SPEC §5) of a trained VED on a split of a dataset,
+// ved eval: reconstruction metrics (docs/method.md §9) of a trained VED on a split of a dataset,
 // with z = μ(x). The same metric code scores every baseline.
 //
 //   ved eval --model run/ --data test.h5 --split all --json     # a separate test file
@@ -38,7 +38,7 @@ struct EvalOptions {
   std::string out;           // optional predictions file (.h5 or .npy)
   int threads = 0;
   std::string device = "cpu";
-  bool generative = true;    // prior samples vs the split's y (SPEC §5)
+  bool generative = true;    // prior samples vs the split's y (docs/method.md §9.2)
   int gen_samples = 0;       // M; 0 = as many as the split has rows
   uint64_t gen_seed = 1;
   int factors = 10;          // leading KL coefficients used as ground-truth factors
@@ -186,7 +186,7 @@ void run_eval(const EvalOptions& o) {
 void add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
   CLI::App* cmd = app.add_subcommand("eval", "Reconstruction metrics of a trained VED (rel_l2, rel_l2_fluct, r2, rmse; "
-                                             "SPEC §5) on a dataset split, decoding z = mu(x)");
+                                             "docs/method.md §9) on a dataset split, decoding z = mu(x)");
   cmd->add_option("--model", o->model, "Run folder (ved train --out) or its model.h5")->required();
   cmd->add_option("--data", o->data, "Dataset file (default: the training data)");
   cmd->add_option("--x", o->x, "Inputs as an array instead of --data: FILE.npy, FILE.npz:name or FILE.h5:/path");
@@ -198,7 +198,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N");
   cmd->add_option("--generative", o->generative, "With --json, also generative quality of prior samples and "
-                                                  "disentanglement of the codes (SPEC §5)");
+                                                  "disentanglement of the codes (docs/method.md §9)");
   cmd->add_option("--gen-samples", o->gen_samples, "Prior samples M for the generative metrics (0 = rows of the split)");
   cmd->add_option("--gen-seed", o->gen_seed, "Seed of the prior samples");
   cmd->add_option("--factors", o->factors, "Leading KL coefficients (dataset /xi) used as ground-truth factors");

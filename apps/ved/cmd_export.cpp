@@ -1,5 +1,5 @@
 // ved export: a trained VED as TorchScript modules for Python (torch.jit.load) and C++
-// (torch::jit::load) that need neither ved nor the model file (SPEC §6).
+// (torch::jit::load) that need neither ved nor the model file.
 //
 //   ved export --model run/ --out exported/
 //   python3 -c 'import torch; p = torch.jit.load("exported/predictor.pt"); print(p.code)'

@@ -22,7 +22,7 @@ struct GenerateCli {
   GenerateOptions gen;
   std::string mesh = "hanford";
   std::string out;
-  // Physical systems (issue 12). Options shared by transient and transport: 0 = the
+  // Physical systems (docs/systems.md). Options shared by transient and transport: 0 = the
   // chosen system's default.
   double time = 0;
   int steps = 0;
@@ -181,7 +181,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--length", o->gen.length, "Correlation length in mesh coordinates (with --sigma)");
   cmd->add_option("--mean", o->gen.mean, "Field mean with --sigma/--length (0 = mean of the reference field)");
   cmd->add_flag("--head", o->gen.store_head, "Also store the full head fields /head [N, cells] (transient: at the end)");
-  // Physical system (issue 12, docs/systems.md).
+  // Physical system (docs/systems.md).
   SystemOptions& sys = o->gen.system;
   cmd->add_option("--system", sys.system, "steady (heads), transient (heads under pumping over time) or transport "
                                           "(solute at the wells)");

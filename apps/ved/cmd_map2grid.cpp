@@ -60,7 +60,7 @@ void run_map2grid(const Map2GridOptions& o) {
 
 void add_map2grid_command(CLI::App& app) {
   auto opt = std::make_shared<Map2GridOptions>();
-  CLI::App* cmd = app.add_subcommand("map2grid", "Map fields on a quadrilateral mesh to images (SPEC §3); writes "
+  CLI::App* cmd = app.add_subcommand("map2grid", "Map fields on a quadrilateral mesh to images (docs/method.md §4); writes "
                                                  "/images [K,H,W], /mask [H,W] and the cell->pixel map");
   cmd->add_option("--input", opt->input, "Fields FILE.h5:/dataset or FILE.npy [K, cells]; omit to write the map only");
   cmd->add_option("--mesh", opt->mesh, "hanford, grid:NXxNY, or a folder with MRST .mat files");

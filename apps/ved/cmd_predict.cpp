@@ -1,5 +1,5 @@
 // ved predict: y for given x with a trained VED: the mean and standard deviation over
-// z ~ q(z|x) (SPEC §6), and the point prediction at z = μ(x).
+// z ~ q(z|x) (docs/method.md §2), and the point prediction at z = μ(x).
 //
 //   ved predict --model run/ --input fields.h5:/x --samples 200 --out pred.h5
 //   ved predict --model run/ --input fields.npy --out pred.npy    # pred.npy + pred_std.npy

@@ -1,4 +1,4 @@
-// ved sample: outputs generated from the prior, y = f(z) with z ~ N(0, I) (SPEC §1, §6):
+// ved sample: outputs generated from the prior, y = f(z) with z ~ N(0, I) (docs/method.md §2):
 // how well these match real outputs is the VED's generative quality.
 //
 //   ved sample --model run/ --samples 1000 --seed 2 --out generated.h5

@@ -112,7 +112,7 @@ void add_train_command(CLI::App& app) {
   ModelConfig& m = o.model;
   CLI::App* cmd = app.add_subcommand(
       "train", "Train a variational encoder-decoder on a dataset (x -> y); defaults are the reference model "
-               "of SPEC §8 (conv encoder on the Map2Grid image, r = 50, beta 1e-3, lambda 1e-2, 150 epochs)");
+               "of docs/method.md §3 (conv encoder on the Map2Grid image, r = 50, beta 1e-3, lambda 1e-2, 150 epochs)");
   // Data
   cmd->add_option("--data", o.data, "Dataset file (HDF5 with /x [N, n] and /y [N, m]); or give --x and --y");
   cmd->add_option("--x", o.x, "Inputs from an array instead of --data: FILE.npy, FILE.npz:name or FILE.h5:/path; "

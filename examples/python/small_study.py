@@ -30,7 +30,7 @@ import ved
 
 
 def rel_l2_fluct(y, y_hat, y_train_mean):
-    """||(y - ybar) - (y_hat - ybar)||_F / ||y - ybar||_F, ybar the training mean (SPEC §5)."""
+    """||(y - ybar) - (y_hat - ybar)||_F / ||y - ybar||_F, ybar the training mean (docs/method.md §9.1)."""
     return float(np.linalg.norm(y - y_hat) / np.linalg.norm(y - y_train_mean))
 
 

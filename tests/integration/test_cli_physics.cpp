@@ -181,7 +181,7 @@ TEST(CliExamples, HanfordReferenceConfigBuildsTheSpecModel) {
   auto r = run_ved("train --config " + std::string(VED_SOURCE_DIR) + "/examples/hanford-reference.toml --data " + dir +
                    "/d.h5 --mesh hanford --latent 50 --epochs 1 --val-fraction 0 --threads 1 --out " + dir + "/run");
   ASSERT_EQ(r.code, 0) << r.err;
-  // SPEC §8: 343,351 parameters at r = 50 with 323 outputs.
+  // docs/method.md §3: 343,351 parameters at r = 50 with 323 outputs.
   EXPECT_NE(r.out.find("343351 parameters"), std::string::npos) << r.out;
 }
 

@@ -67,7 +67,7 @@ class SiteTest(unittest.TestCase):
         d = s.bc_values[np.frombuffer(s.bc_kinds.encode(), dtype=np.uint8) == ord("D")]
         self.assertAlmostEqual(d.min(), 103.64, delta=0.01)
         self.assertAlmostEqual(d.max(), 120.69, delta=0.01)
-        # Interior faces join two cells; 2766 of them (SPEC §2).
+        # Interior faces join two cells; 2766 of them (docs/method.md §5).
         fc = s.face_cells
         self.assertEqual(fc.shape, (3134, 2))
         self.assertEqual(int(np.sum((fc[:, 0] >= 0) & (fc[:, 1] >= 0))), 2766)
@@ -125,7 +125,7 @@ class SolverTest(TempDirCase):
         solver = ved.Solver(site)
         h = solver.solve(site.reference_log_t)
         self.assertEqual(h.shape, (1475,))
-        self.assertGreater(h.min(), 103.0)  # SPEC §2: roughly 103.7-126.5 m
+        self.assertGreater(h.min(), 103.0)  # docs/method.md §5: roughly 103.7-126.5 m
         self.assertLess(h.max(), 127.5)
         fl = solver.boundary_fluxes(site.reference_log_t, h)
         self.assertAlmostEqual(fl["neumann_inflow"], site.neumann_inflow, delta=1e-6 * site.neumann_inflow)

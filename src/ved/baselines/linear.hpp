@@ -1,5 +1,5 @@
 #pragma once
-// Linear baselines (SPEC §5), fitted in closed form: a CCA encoder or PCA(x) with a
+// Linear baselines (docs/method.md §8), fitted in closed form: a CCA encoder or PCA(x) with a
 // least-squares decoder to y, and full-rank ridge regression x -> y.
 //
 //   LatentLinearModel cca = fit_cca(x_train, y_train);      // every r at once

@@ -1,5 +1,5 @@
 #pragma once
-// Nonlinear baselines (SPEC §1 open question, §5): kernel PCA and diffusion maps of x,
+// Nonlinear baselines (docs/method.md §8: the paper's open question): kernel PCA and diffusion maps of x,
 // extended to new inputs out of sample, each followed by a decoder to y.
 //
 //   KernelEmbeddingOptions opt;

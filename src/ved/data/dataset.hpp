@@ -1,5 +1,5 @@
 #pragma once
-// The dataset file (SPEC §4): one HDF5 file, readable by h5py.
+// The dataset file (docs/method.md §7, docs/data-format.md): one HDF5 file, readable by h5py.
 //
 //   /x     [N, n]      inputs (log-transmissivity per cell, or pixels of gridded inputs)
 //   /y     [N, m]      outputs (heads at wells)

@@ -1,6 +1,6 @@
 #pragma once
-// Dataset generation (SPEC §4): random log-transmissivity fields from a KL expansion of a
-// Matérn-5/2 process, outputs at the wells from the chosen physical system (issue 12,
+// Dataset generation (docs/method.md §6): random log-transmissivity fields from a KL expansion of a
+// Matérn-5/2 process, outputs at the wells from the chosen physical system (docs/systems.md,
 // data/systems.hpp): steady heads (default), transient heads or solute concentrations.
 //
 //   Site site = load_site("hanford");

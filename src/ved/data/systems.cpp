@@ -11,7 +11,7 @@ namespace ved {
 namespace {
 
 // Hanford's mesh coordinates are normalised (bounding box 0.1-0.8 x 0.07-0.9). The fitted
-// correlation length 0.0316 against SPEC §4's 1.5-2 km gives 47-63 km per unit: 50 km.
+// correlation length 0.0316 against the site's 1.5-2 km (docs/method.md §6) gives 47-63 km per unit: 50 km.
 constexpr double kHanfordLengthUnit = 50000.0;
 // Default pumping wells at Hanford (mesh coordinates): three cells in the middle of the
 // domain, none of them an observation well (cells 376, 252, 918).

@@ -1,5 +1,5 @@
 #pragma once
-// The physical systems behind `ved generate --system` (issue 12): what y is for a field.
+// The physical systems behind `ved generate --system` (docs/systems.md): what y is for a field.
 //
 //   steady     y = heads at the wells                                   [wells]
 //   transient  y = heads at the wells after each saved step             [wells, times]

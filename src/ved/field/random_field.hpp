@@ -1,5 +1,5 @@
 #pragma once
-// Gaussian random fields of log-transmissivity (SPEC §4): a Matérn-5/2 Gaussian process on
+// Gaussian random fields of log-transmissivity (docs/method.md §6): a Matérn-5/2 Gaussian process on
 // cell centroids, fitted by maximum likelihood to observations, represented by a truncated
 // Karhunen–Loève expansion Y = mean + Psi xi, xi ~ N(0, I).
 //

@@ -1,6 +1,6 @@
 #pragma once
 // Steady confined flow div(T grad h) = 0, T = exp(Y), on a Site with the cell-centred
-// two-point flux approximation (SPEC §2). The sparsity pattern and its symbolic Cholesky
+// two-point flux approximation (docs/method.md §5). The sparsity pattern and its symbolic Cholesky
 // factorisation (CHOLMOD) are computed once here; each field then costs one numeric
 // factorisation and one solve.
 //
@@ -23,7 +23,7 @@
 
 namespace ved {
 
-// Geometric half-transmissibility of cell c at face f, per unit T (SPEC §2):
+// Geometric half-transmissibility of cell c at face f, per unit T (docs/method.md §5):
 // (d_cf . N_f) / |d_cf|^2 with N_f oriented out of c. Throws if it is not positive;
 // `where` names the mesh in the message.
 double tpfa_half_transmissibility(const Mesh& mesh, int cell, int face, const std::string& where);
@@ -48,7 +48,7 @@ class TpfaSolver {
   std::unique_ptr<Workspace, void (*)(Workspace*)> make_workspace() const;
 
   // log_t: [cells] natural-log transmissivity; head: [cells] output. The field is
-  // centred internally (SPEC §2 equivalent scaling) for conditioning.
+  // centred internally (equivalent scaling, docs/method.md §5) for conditioning.
   void solve(const double* log_t, double* head, Workspace& ws) const;
 
   // Fields [K, cells] row-major → heads [K, cells]; `threads` workers, each with its own

@@ -115,7 +115,7 @@ void TransientSolver::solve(const double* log_t, const std::vector<int>& obs, do
                             double* initial_head, double* final_head) const {
   const int n = n_cells();
   for (int c : obs) VED_CHECK(c >= 0 && c < n, "transient: observation cell " << c << " out of range [0, " << n << ")");
-  // Centred units (SPEC §2): the equation divided by exp(mean) keeps the matrix well scaled.
+  // Centred units (docs/method.md §5): the equation divided by exp(mean) keeps the matrix well scaled.
   const double mean = steady_.set_field(log_t, *ws.tpfa);
   const double scale = std::exp(-mean);
   steady_.boundary_rhs(mean, *ws.tpfa, ws.b.data());

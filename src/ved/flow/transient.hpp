@@ -1,6 +1,6 @@
 #pragma once
-// Transient confined flow S dh/dt = div(T grad h) + q (issue 12) on the TPFA operator of
-// TpfaSolver (SPEC §2), implicit Euler in time:
+// Transient confined flow S dh/dt = div(T grad h) + q (docs/systems.md) on the TPFA operator
+// of TpfaSolver (docs/method.md §5), implicit Euler in time:
 //
 //   (S V / dt + A) h^{n+1} = S V / dt h^n + b + q^{n+1/2}
 //

@@ -1,6 +1,6 @@
 #pragma once
-// Solute transport by advection and dispersion (issue 12) in the steady TPFA flow field
-// (SPEC §2): cell-centred finite volumes, upwind advection on the Darcy face fluxes,
+// Solute transport by advection and dispersion (docs/systems.md) in the steady TPFA flow field
+// (docs/method.md §5): cell-centred finite volumes, upwind advection on the Darcy face fluxes,
 // two-point dispersion with the Scheidegger tensor, backward Euler in time:
 //
 //   phi b V (c^{n+1} - c^n) / dt + sum_f [ Q_f c_up - phi b D_f g_f (c_nb - c) ] = source

@@ -1,5 +1,5 @@
 #pragma once
-// Map2Grid (SPEC §3): places each cell of a quadrilateral mesh on a pixel by walking the
+// Map2Grid (docs/method.md §4): places each cell of a quadrilateral mesh on a pixel by walking the
 // cell-adjacency graph from a seed cell, one pixel per step along the axis of the larger
 // centroid difference, so that a field on the mesh becomes an image for a convolutional
 // encoder without interpolation. The walk follows the dataset authors' map2grid: sweeps

@@ -1,5 +1,5 @@
 #pragma once
-// Disentanglement metrics (SPEC §5) of a learned code: how close the aggregate posterior
+// Disentanglement metrics (docs/method.md §9.3) of a learned code: how close the aggregate posterior
 // q(z) is to N(0, I), how many code dimensions are used, and how well single code
 // dimensions capture single ground-truth factors (the leading KL coefficients xi).
 //
@@ -26,7 +26,7 @@ struct DisentanglementOptions {
 
 struct DisentanglementMetrics {
   // Aggregate posterior covariance C = Cov(mu) + diag(mean sigma²) (law of total covariance,
-  // SPEC §1; unbiased Cov), against N(0, I).
+  // docs/method.md §2; unbiased Cov), against N(0, I).
   double cov_error = 0;          // |C - I|_F
   double cov_error_offdiag = 0;  // sqrt(sum_{i != j} C_ij²)
   double cov_error_diag = 0;     // sqrt(sum_i (C_ii - 1)²)

@@ -1,5 +1,5 @@
 #pragma once
-// Generative-quality metrics (SPEC §5): how close the outputs decoded from prior samples
+// Generative-quality metrics (docs/method.md §9.2): how close the outputs decoded from prior samples
 // z ~ N(0, I) are, as a distribution, to held-out true outputs.
 //
 //   MatrixRM p = standardise_outputs(decoded, y_train_mean, y_train_std);  // [M, m], optional

@@ -1,5 +1,5 @@
 #pragma once
-// Reconstruction metrics (SPEC §5), shared by the VED and every baseline so that all
+// Reconstruction metrics (docs/method.md §9.1), shared by the VED and every baseline so that all
 // methods are scored by the same code.
 //
 //   ReconstructionMetrics m = reconstruction_metrics(y_test, y_pred, y_train_mean);

@@ -1,5 +1,5 @@
 #pragma once
-// The VED loss (SPEC §1, §8), averaged over a mini-batch of B samples:
+// The VED loss (docs/method.md §2), averaged over a mini-batch of B samples:
 //
 //   L = REC + β·KL + λ_od·COV_od + λ_d·COV_d
 //   REC    = (1/B) Σ_b Σ_j (ŷ_bj − y_bj)²                       (standardised outputs)

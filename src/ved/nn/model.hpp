@@ -1,5 +1,5 @@
 #pragma once
-// The VED network (SPEC §1, §8): encoder q_φ(z|x) = N(μ(x), diag σ²(x)) and a fully
+// The VED network (docs/method.md §2, §3): encoder q_φ(z|x) = N(μ(x), diag σ²(x)) and a fully
 // connected decoder f_θ(z). Everything is in standardised units; see train/ for the
 // transforms to and from physical units.
 //
@@ -33,12 +33,12 @@ torch::Tensor activate(const torch::Tensor& x, Activation a);
 
 // A convolution with padding kernel / 2. On CPU, when `channels_last`, input and weight are
 // handed to it in channels-last (NHWC) layout, so oneDNN skips its layout conversions: a
-// training step of the SPEC §8 model is about 1.35x faster. The weights stay NCHW (the
+// training step of the default model is about 1.35x faster. The weights stay NCHW (the
 // conversion is a cheap copy per call that autograd sees through); other devices get the
 // tensors as they are. Results agree with the NCHW path up to rounding.
 torch::Tensor conv_forward(torch::nn::Conv2d& conv, const torch::Tensor& x, int stride, bool channels_last);
 
-// x + conv(act(conv(x))), then act (SPEC §8), optionally with normalisation after each conv.
+// x + conv(act(conv(x))), then act (docs/method.md §3), optionally with normalisation after each conv.
 class ResidualBlockImpl : public torch::nn::Module {
  public:
   ResidualBlockImpl(int channels, int kernel, Activation act, const std::string& norm);

@@ -2,7 +2,7 @@
 // The VED architecture as plain data (no torch): what `ved train` builds, what a model
 // file records, and what `ved info` can print without loading LibTorch.
 //
-//   ModelConfig c;                      // SPEC §8 defaults: conv encoder, r = 50
+//   ModelConfig c;                      // defaults (docs/method.md §3): conv encoder, r = 50
 //   c.input_channels = 1; c.input_height = 69; c.input_width = 54; c.output_features = 323;
 //   int64_t n = count_parameters(c);    // 343,351
 //   std::string j = to_json(c);         // stored with the model
@@ -22,14 +22,14 @@ struct ModelConfig {
   int output_features = 0;         // m
   int latent = 50;                 // r
 
-  // Convolutional encoder (SPEC §8): a stride-2 stem, then per stage `blocks` residual
+  // Convolutional encoder (docs/method.md §3): a stride-2 stem, then per stage `blocks` residual
   // blocks at the incoming width followed by a stride-2 convolution to the stage's width.
   int stem_channels = 16;
   std::vector<int> stages = {16, 32, 64};
   int blocks = 1;                  // residual blocks per stage
   int kernel = 3;                  // odd; padding kernel / 2
   // Fully connected layers between the flattened features (or the MLP input) and the
-  // μ / log σ² head. Empty for the conv encoder of SPEC §8.
+  // μ / log σ² head. Empty for the default conv encoder.
   std::vector<int> encoder_hidden = {};
   std::vector<int> decoder_hidden = {256, 256};
   std::string activation = "relu"; // relu | leaky_relu | elu | gelu | silu | tanh

@@ -33,7 +33,7 @@ struct ModelMeta {
   ModelConfig config;
   InputTransform input;
   OutputTransform output;
-  Eigen::VectorXd noise_std;  // [m] or empty: decoder noise s (SPEC §1: p(y|z) = N(f(z), s²I))
+  Eigen::VectorXd noise_std;  // [m] or empty: decoder noise s (docs/method.md §2: p(y|z) = N(f(z), s²I))
   std::string noise_rows;     // rows noise_std was estimated on: "val" or "train"
   Split split;
   std::string train_options_json;

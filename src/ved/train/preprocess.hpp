@@ -1,7 +1,7 @@
 #pragma once
 // What happens to the data before and after the network (torch-free): per-feature
 // standardisation of x and y with training statistics, Map2Grid of mesh fields into
-// images (SPEC §3, 0 = the centred mean outside the mesh), and the seeded split.
+// images (docs/method.md §4, 0 = the centred mean outside the mesh), and the seeded split.
 //
 //   InputTransform tx = make_input_transform(dataset, "auto");   // grid map / image / vector
 //   tx.fit(x_train);                                              // per-cell mean and std

@@ -1,5 +1,5 @@
 #pragma once
-// Every knob of `ved train`, with the defaults of SPEC §8 (the reference model: Adam,
+// Every knob of `ved train`, with the defaults of docs/method.md §3 (the default model: Adam,
 // lr 1e-3 with cosine decay to 1e-5 over 150 epochs, batch 64, β = 1e-3, λ = 1e-2).
 // The CLI binds one option to each field; the same names are the TOML keys.
 #include <cstdint>
@@ -38,7 +38,7 @@ struct TrainOptions {
   std::string optimizer = "adam";   // adam | adamw
   double lr = 1e-3;
   double weight_decay = 0.0;
-  // 0 = auto: 150 (SPEC §8), or more on small datasets so that training takes at least
+  // 0 = auto: 150 (docs/method.md §3), or more on small datasets so that training takes at least
   // kMinAutoSteps optimiser steps (150 epochs of 900 rows at batch 64 is only 2,100 steps).
   int epochs = 0;
   int batch = 64;                   // the last partial batch of an epoch is dropped

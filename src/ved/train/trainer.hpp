@@ -1,5 +1,5 @@
 #pragma once
-// Training a VED (SPEC §1, §8) from a dataset file into a run folder:
+// Training a VED (docs/method.md §2, §3) from a dataset file into a run folder:
 //
 //   RUN/checkpoint.h5   everything needed to continue (weights, Adam moments, epoch,
 //                       schedule and early-stopping state, transforms, split, options),

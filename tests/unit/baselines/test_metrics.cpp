@@ -1,4 +1,4 @@
-// reconstruction_metrics (SPEC §5) on tiny examples computed by hand.
+// reconstruction_metrics (docs/method.md §9.1) on tiny examples computed by hand.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -160,7 +160,7 @@ TEST(Tpfa, HanfordMatchesDenseAssemblyWithoutCentring) {
 }
 
 TEST(Tpfa, CentredFieldWithScaledNeumannGivesTheSameHeads) {
-  // SPEC §2 equivalent scaling, checked from outside the solver.
+  // Equivalent scaling (docs/method.md §5), checked from outside the solver.
   Site s = load_site("hanford");
   const int n = s.mesh.n_cells;
   std::vector<double> y(s.reference_log_t.data(), s.reference_log_t.data() + n);

@@ -11,7 +11,7 @@ namespace ved {
 TEST(Map2Grid, HanfordImageMatchesPublishedLayout) {
   Site s = load_site("hanford");
   GridMap g = compute_grid_map(s.mesh);
-  // SPEC §3 / issue #4: a 69x54 image with ~1473 filled pixels.
+  // docs/method.md §4: a 69x54 image with 1473 filled pixels.
   EXPECT_EQ(g.height * g.width, 69 * 54);
   std::printf("map2grid hanford: %d x %d, filled %d, conflicts %d, shared cells %d\n", g.height, g.width,
               g.n_filled(), g.n_conflicts(), g.n_shared_cells());

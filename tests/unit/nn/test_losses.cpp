@@ -1,4 +1,4 @@
-// The VED loss terms (SPEC §1) against independent values: closed-form KL vs Monte Carlo,
+// The VED loss terms (docs/method.md §2) against independent values: closed-form KL vs Monte Carlo,
 // the covariance penalty of a batch computed by hand, gradients vs finite differences.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// The VED network: the SPEC §8 architecture exactly, shapes, clamping, reparameterisation.
+// The VED network: the default architecture (docs/method.md §3) exactly, shapes, clamping, reparameterisation.
 #include <gtest/gtest.h>
 
 #include "ved/nn/model.hpp"
@@ -8,7 +8,7 @@ namespace ved {
 namespace {
 
 ModelConfig hanford_config() {
-  ModelConfig c;  // defaults are SPEC §8
+  ModelConfig c;  // the defaults of docs/method.md §3
   c.input_height = 69;
   c.input_width = 54;
   c.output_features = 323;
@@ -19,7 +19,7 @@ ModelConfig hanford_config() {
 
 TEST(VedModel, Spec8ReferenceHas343351Parameters) {
   ModelConfig c = hanford_config();
-  // SPEC §8: 35x27 -> 18x14 -> 9x7 -> 5x4, 64 channels, 1280 features.
+  // docs/method.md §3: 35x27 -> 18x14 -> 9x7 -> 5x4, 64 channels, 1280 features.
   std::vector<ConvShape> s = conv_shapes(c);
   ASSERT_EQ(s.size(), 4u);
   EXPECT_EQ(s[0].height, 35);
