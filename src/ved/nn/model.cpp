@@ -164,8 +164,9 @@ torch::Device parse_device(const std::string& spec) {
   VED_CHECK(spec == "cuda" || spec.rfind("cuda:", 0) == 0, "device '" << spec << "' is not one of: cpu, cuda, cuda:N");
   VED_CHECK(torch::cuda::is_available(),
             "device '" << spec << "' requested but this LibTorch has no CUDA support or sees no GPU "
-                       << "(LibTorch " << TORCH_VERSION << "); build ved against a CUDA LibTorch "
-                       << "(cmake -DVED_WITH_CUDA=ON -DCMAKE_PREFIX_PATH=<torch cmake dir>) or use --device cpu");
+                       << "(LibTorch " << TORCH_VERSION << "); build ved against a CUDA LibTorch (cmake "
+                       << "-DCMAKE_PREFIX_PATH=<its cmake dir>, e.g. the output of python3 -c 'import torch; "
+                       << "print(torch.utils.cmake_prefix_path)') or use --device cpu");
   torch::Device d(spec);
   VED_CHECK(!d.has_index() || d.index() < static_cast<int>(torch::cuda::device_count()),
             "device '" << spec << "' does not exist; this machine has " << torch::cuda::device_count() << " GPU(s)");
