@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <vector>
 
 #include "commands.hpp"
 #include "ved/data/dataset.hpp"
@@ -24,6 +26,7 @@
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
 #include "ved/util/npy.hpp"
+#include "ved/util/timing.hpp"
 
 namespace ved::app {
 namespace {
@@ -41,6 +44,8 @@ struct EvalOptions {
   bool generative = true;    // prior samples vs the split's y (docs/method.md §9.2)
   int gen_samples = 0;       // M; 0 = as many as the split has rows
   uint64_t gen_seed = 1;
+  int gen_draws = 1;         // independent prior samples of size M (seeds gen_seed, gen_seed + 1, ...)
+  bool row_errors = false;   // per-row squared errors in the JSON object (for bootstrap intervals)
   int factors = 10;          // leading KL coefficients used as ground-truth factors
 };
 
@@ -48,18 +53,33 @@ struct EvalOptions {
 // (codes of the split against its leading KL coefficients), added to the JSON object.
 void add_latent_metrics(const EvalOptions& o, const TrainedModel& model, const MatrixRM& x, const MatrixRM& y,
                         const MatrixRM& xi, nlohmann::json& j) {
-  const OutputTransform& t = model.meta().output;
-  // Standardised by the training statistics, so every output weighs the same.
+  // Standardised by the split's own statistics, so every output weighs the same and every
+  // model scored on this split is scored in the same units with the same kernels.
+  const Eigen::VectorXd y_mean = y.colwise().mean().transpose();
+  const Eigen::VectorXd y_std =
+      ((y.rowwise() - y_mean.transpose()).colwise().squaredNorm() / static_cast<double>(y.rows())).cwiseSqrt().transpose();
+  const MatrixRM truth = standardise_outputs(y, y_mean, y_std);
   const int m_samples = o.gen_samples > 0 ? o.gen_samples : static_cast<int>(y.rows());
-  MatrixRM prior = model.sample(m_samples, o.gen_seed);
-  GenerativeMetrics g = generative_metrics(standardise_outputs(prior, t.mean, t.scale), standardise_outputs(y, t.mean, t.scale));
-  j["gen_mmd_rbf"] = g.mmd2_gaussian;
-  j["gen_mmd_imq"] = g.mmd2_imq;
-  j["gen_energy"] = g.energy_distance;
-  j["gen_w1"] = g.wasserstein1;
-  j["gen_mean_err"] = g.mean_rel_err;
-  j["gen_cov_err"] = g.cov_rel_err;
-  j["gen_bandwidth"] = g.gaussian_bandwidth;
+  VED_CHECK(o.gen_draws >= 1, "--gen-draws " << o.gen_draws << ": must be at least 1");
+  // One value per independent prior sample; the scalar columns are their means.
+  std::map<std::string, std::vector<double>> draws;
+  for (int d = 0; d < o.gen_draws; ++d) {
+    MatrixRM prior = model.sample(m_samples, o.gen_seed + static_cast<uint64_t>(d));
+    GenerativeMetrics g = generative_metrics(standardise_outputs(prior, y_mean, y_std), truth);
+    draws["gen_mmd_rbf"].push_back(g.mmd2_gaussian);
+    draws["gen_mmd_imq"].push_back(g.mmd2_imq);
+    draws["gen_energy"].push_back(g.energy_distance);
+    draws["gen_w1"].push_back(g.wasserstein1);
+    draws["gen_mean_err"].push_back(g.mean_rel_err);
+    draws["gen_cov_err"].push_back(g.cov_rel_err);
+    j["gen_bandwidth"] = g.gaussian_bandwidth;
+  }
+  for (const auto& [name, values] : draws) {
+    double sum = 0;
+    for (double v : values) sum += v;
+    j[name] = sum / static_cast<double>(values.size());
+    if (o.gen_draws > 1) j[name + "_draws"] = values;
+  }
   Encodings e = model.encode(x);
   MatrixRM var = e.logvar.array().exp().matrix();
   MatrixRM factors;
@@ -77,12 +97,15 @@ void add_latent_metrics(const EvalOptions& o, const TrainedModel& model, const M
     j["dci_completeness"] = dm.dci_completeness;
     j["dci_informativeness"] = dm.dci_informativeness;
     j["sap"] = dm.sap;
+    j["modularity"] = dm.modularity;
     j["factors"] = factors.cols();
   }
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+void add_row_errors(const MatrixRM& y, const MatrixRM& y_pred, const Eigen::VectorXd& train_mean, nlohmann::json& j) {
+  RowErrors e = row_errors(y, y_pred, train_mean);
+  j["row_sq_err"] = std::vector<double>(e.sq_err.data(), e.sq_err.data() + e.sq_err.size());
+  j["row_sq_dev"] = std::vector<double>(e.sq_dev.data(), e.sq_dev.data() + e.sq_dev.size());
 }
 
 void write_predictions(const std::string& path, const MatrixRM& y, const std::vector<int64_t>& rows) {
@@ -171,6 +194,7 @@ void run_eval(const EvalOptions& o) {
     j["rmse"] = m.rmse;
     j["parameters"] = model.parameters();
     j["seconds"] = secs;
+    if (o.row_errors) add_row_errors(y, y_pred, meta.output.mean, j);
     if (o.generative) add_latent_metrics(o, model, x, y, xi, j);
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -201,6 +225,10 @@ void add_eval_command(CLI::App& app) {
                                                   "disentanglement of the codes (docs/method.md §9)");
   cmd->add_option("--gen-samples", o->gen_samples, "Prior samples M for the generative metrics (0 = rows of the split)");
   cmd->add_option("--gen-seed", o->gen_seed, "Seed of the prior samples");
+  cmd->add_option("--gen-draws", o->gen_draws, "Independent prior samples (seeds gen-seed, gen-seed + 1, ...): the "
+                                               "generative columns are their means, *_draws their values");
+  cmd->add_flag("--row-errors", o->row_errors, "With --json, also row_sq_err and row_sq_dev: per scored row, the "
+                                               "squared error and the squared deviation from the training mean");
   cmd->add_option("--factors", o->factors, "Leading KL coefficients (dataset /xi) used as ground-truth factors");
   cmd->callback([o] { run_eval(*o); });
 }

@@ -39,12 +39,13 @@ MatrixRM load_matrix(const std::string& spec) {
 
 void run_report(const ReportOptions& o) {
   check_output_path(o.out);
-  std::string csv = (fs::path(o.sweep) / "results.csv").string();
-  VED_CHECK(fs::exists(csv), csv << ": not found; run `ved sweep --out " << o.sweep << "` first");
   ReportInputs in;
   if (!o.title.empty()) in.title = o.title;
-  in.results = read_results_csv(csv);
+  in.results = read_sweep_results(o.sweep);
   in.claims = o.claims;
+  // The verdicts, also as claims.json beside the report (docs/claims.md).
+  in.verdicts = assess_claims(in.results, in.claims);
+  const std::string claims_file = (fs::path(o.out).parent_path() / "claims.json").string();
   for (const auto& f : o.facts) {
     size_t eq = f.find('=');
     VED_CHECK(eq != std::string::npos, "--fact '" << f << "': expected KEY=VALUE");
@@ -53,9 +54,10 @@ void run_report(const ReportOptions& o) {
   for (const auto& spec : o.systems) {
     size_t eq = spec.find('=');
     VED_CHECK(eq != std::string::npos && eq > 0, "--system '" << spec << "': expected NAME=SWEEP_DIR, e.g. transport=demo-transport/sweep");
-    const std::string dir = spec.substr(eq + 1), file = (fs::path(dir) / "results.csv").string();
-    VED_CHECK(fs::exists(file), "--system " << spec << ": " << file << " not found; run `ved sweep --out " << dir << "` first");
-    in.systems.emplace_back(spec.substr(0, eq), read_results_csv(file));
+    const std::string dir = spec.substr(eq + 1);
+    VED_CHECK(fs::is_directory(dir), "--system " << spec << ": folder " << dir << " not found; run `ved sweep --out " << dir
+                                                 << "` first");
+    in.systems.emplace_back(spec.substr(0, eq), read_sweep_results(dir));
   }
   Site site;
   if (!o.data.empty()) {
@@ -83,7 +85,9 @@ void run_report(const ReportOptions& o) {
     if (f.has("/z_values")) in.maps.traversal_values = f.read_double("/z_values", nullptr);
   }
   write_report(o.out, in);
-  std::printf("report: %zu runs -> %s\n", in.results.size(), o.out.c_str());
+  write_text_atomic(claims_file, claims_json(in.verdicts));
+  std::printf("report: %zu runs -> %s, %s\n", in.results.size(), o.out.c_str(), claims_file.c_str());
+  for (const auto& v : in.verdicts) std::printf("  claim %-4s %s\n", v.id.c_str(), v.verdict.c_str());
 }
 
 }  // namespace
@@ -92,7 +96,7 @@ void add_report_command(CLI::App& app) {
   auto o = std::make_shared<ReportOptions>();
   CLI::App* cmd = app.add_subcommand("report", "Write the self-contained HTML report of a sweep (plots, maps, the "
                                                "paper's claims with verdicts)");
-  cmd->add_option("--sweep", o->sweep, "Sweep folder holding results.csv")->required();
+  cmd->add_option("--sweep", o->sweep, "Sweep folder (runs/*/result.json, or results.csv)")->required();
   cmd->add_option("--data", o->data, "Dataset whose first realisation is mapped (field and heads)");
   cmd->add_option("--mesh", o->mesh, "Mesh of --data (default: its 'mesh' attribute)");
   cmd->add_option("--samples", o->samples, "Prior samples y [M, wells] (FILE.h5:/y or .npy), e.g. from `ved sample`");
@@ -104,9 +108,10 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--latent", o->claims.latent, "r of the VED in the claims");
   cmd->add_option("--beta", o->claims.beta, "The β > 0 setting of the claims");
   cmd->add_option("--lambda", o->claims.lambda, "The λ > 0 setting of the claims");
-  cmd->add_option("--gen-metric", o->claims.gen_metric, "Generative-quality column (lower is better)");
+  cmd->add_option("--gen-metric", o->claims.gen_metric, "Primary generative-quality column (lower is better)");
+  cmd->add_option("--gen-metric2", o->claims.gen_metric2, "Secondary generative-quality column (lower is better)");
   cmd->add_option("--disent-metric", o->claims.disent_metric, "Disentanglement column (higher is better)");
-  cmd->add_option("--out", o->out, "Output HTML file")->required();
+  cmd->add_option("--out", o->out, "Output HTML file; claims.json is written beside it")->required();
   cmd->callback([o] { run_report(*o); });
 }
 

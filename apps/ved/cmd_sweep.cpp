@@ -29,6 +29,7 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "sweep_plan.hpp"
+#include "ved/report/claims.hpp"
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
@@ -58,8 +59,10 @@ json result_row(const SweepRun& run, const json& metrics, double secs) {
   row["key"] = run.key;
   row["method"] = run.method;
   row["seconds"] = secs;
+  // Scalars become the table's columns; arrays of numbers (per-row errors, per-draw
+  // metrics) stay in result.json for the report's intervals.
   for (auto& [k, v] : metrics.items())
-    if (!row.contains(k) && (v.is_number() || v.is_string() || v.is_boolean())) row[k] = v;
+    if (!row.contains(k) && (v.is_number() || v.is_string() || v.is_boolean() || v.is_array())) row[k] = v;
   return row;
 }
 
@@ -113,28 +116,6 @@ std::vector<json> execute(const std::vector<const SweepRun*>& task, const SweepO
   return rows;
 }
 
-void write_csv(const std::string& path, const std::vector<json>& rows) {
-  std::vector<std::string> cols = {"key", "method"};
-  std::set<std::string> seen(cols.begin(), cols.end());
-  for (const auto& r : rows)
-    for (auto& [k, v] : r.items())
-      if (seen.insert(k).second) cols.push_back(k);
-  std::ostringstream os;
-  for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
-  os << "\n";
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < cols.size(); ++i) {
-      if (i) os << ",";
-      if (!r.contains(cols[i])) continue;
-      const json& v = r[cols[i]];
-      if (v.is_string()) os << v.get<std::string>();
-      else os << v.dump();
-    }
-    os << "\n";
-  }
-  write_text_atomic(path, os.str());
-}
-
 void run_sweep(SweepOptions o) {
   // Under MPI each rank runs the runs with index % size == rank; rank 0 writes the table.
   o.world_rank = mpi::world().rank;
@@ -150,7 +131,21 @@ void run_sweep(SweepOptions o) {
     VED_CHECK(!info.dims.empty(), o.data << ": '/y' has no rows");
     n_rows = static_cast<long>(info.dims[0]);
   }
-  std::vector<SweepRun> plan = make_plan(o, n_rows);
+  // A study is several grids run as one sweep (docs/claims.md); otherwise the one grid.
+  std::vector<SweepOptions> grids = {o};
+  if (!o.study.empty()) {
+    VED_CHECK(o.study == "claims", "--study '" << o.study << "': expected claims");
+    auto f = h5::File::open_read(o.data);
+    h5::ObjectInfo y = f.info("/y");
+    VED_CHECK(y.dims.size() == 2, o.data << ": '/y' has " << y.dims.size() << " dimensions; expected [rows, outputs]");
+    grids = claims_study(o, n_rows, static_cast<int>(y.dims[1]));
+    const StudyScale sc = study_scale(o.scale, n_rows);
+    std::string sizes;
+    for (long n : sc.sizes) sizes += (sizes.empty() ? "" : ", ") + std::to_string(n);
+    std::printf("claims study, %s scale: training sizes %s, seeds %s, %d optimiser steps per VED\n", sc.name.c_str(),
+                sizes.c_str(), sc.seeds.c_str(), sc.steps);
+  }
+  std::vector<SweepRun> plan = make_study_plan(grids, n_rows);
   const std::string exe = self_path();
   // Tasks: each VED run alone; a baseline's latent sizes at one training size together.
   std::vector<std::vector<const SweepRun*>> tasks;
@@ -169,7 +164,8 @@ void run_sweep(SweepOptions o) {
       }
       continue;
     }
-    std::string group = run.method + "_n" + std::to_string(run.params["train_size"].get<long>());
+    std::string group = run.method + "_n" + std::to_string(run.params["train_size"].get<long>()) + "_g" +
+                        std::to_string(run.grid);
     auto it = baseline_task.find(group);
     if (it == baseline_task.end()) {
       if (static_cast<int>(n_tasks++ % o.world_size) != o.world_rank) {
@@ -194,7 +190,7 @@ void run_sweep(SweepOptions o) {
   auto worker = [&] {
     for (size_t i; (i = next++) < tasks.size();) {
       try {
-        std::vector<json> rows = execute(tasks[i], o, exe);
+        std::vector<json> rows = execute(tasks[i], grids[tasks[i].front()->grid], exe);
         std::lock_guard<std::mutex> lock(mutex);
         for (const json& row : rows)
           std::printf("[%zu/%zu] %s: rel_l2_fluct %.4f (%.1f s)\n", ++finished, plan.size(), row["key"].get<std::string>().c_str(),
@@ -220,14 +216,9 @@ void run_sweep(SweepOptions o) {
     return;
   }
   // The table holds every finished run in the folder, so several sweeps can share one.
-  std::vector<json> rows;
-  for (const auto& e : fs::directory_iterator(fs::path(o.out) / "runs")) {
-    fs::path result = e.path() / "result.json";
-    if (fs::exists(result)) rows.push_back(json::parse(read_file(result.string())));
-  }
-  std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) { return a["key"] < b["key"]; });
+  ResultTable rows = read_sweep_results(o.out);
   std::string csv = (fs::path(o.out) / "results.csv").string();
-  write_csv(csv, rows);
+  write_results_csv(csv, rows);
   std::printf("sweep: %zu of %zu runs of this grid complete; %zu runs in %s\n", finished, plan.size(), rows.size(),
               csv.c_str());
   VED_CHECK(total_failures == 0, total_failures << " run(s) failed; fix the cause and rerun the same command to "

@@ -146,7 +146,27 @@ DciResult dci(const MatrixRM& mu, const MatrixRM& factors, const Disentanglement
   return d;
 }
 
+// Modularity of Ridgeway & Zemel (2018) from the [r, k] mutual-information matrix.
+double modularity(const MatrixRM& mi, const Eigen::VectorXd& code_variance, double active_threshold) {
+  const Eigen::Index r = mi.rows(), k = mi.cols();
+  double sum = 0;
+  int counted = 0;
+  for (Eigen::Index i = 0; i < r; ++i) {
+    if (!(code_variance[i] > active_threshold)) continue;  // collapsed codes carry no information to place
+    Eigen::Index best = 0;
+    const double theta = mi.row(i).maxCoeff(&best);
+    if (!(theta > 0)) continue;
+    double dev = 0;
+    for (Eigen::Index j = 0; j < k; ++j)
+      if (j != best) dev += mi(i, j) * mi(i, j);
+    sum += 1.0 - dev / (theta * theta * static_cast<double>(k - 1));
+    ++counted;
+  }
+  return counted ? sum / counted : std::numeric_limits<double>::quiet_NaN();
+}
+
 }  // namespace
+
 
 Eigen::MatrixXd aggregate_covariance(const MatrixRM& mu, const MatrixRM& var) {
   VED_CHECK(mu.rows() >= 2, "aggregate_covariance: " << mu.rows() << " codes; need at least 2");
@@ -204,7 +224,7 @@ DisentanglementMetrics disentanglement_metrics(const MatrixRM& mu, const MatrixR
 
   if (k == 0) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    d.mig = d.dci_disentanglement = d.dci_completeness = d.dci_informativeness = d.sap = nan;
+    d.mig = d.dci_disentanglement = d.dci_completeness = d.dci_informativeness = d.sap = d.modularity = nan;
     return d;
   }
   VED_CHECK(factors.rows() == n, "disentanglement_metrics: " << factors.rows() << " factor rows but " << n
@@ -232,6 +252,7 @@ DisentanglementMetrics disentanglement_metrics(const MatrixRM& mu, const MatrixR
     for (Eigen::Index j = 0; j < k; ++j)
       d.mutual_info(i, j) = mutual_info(zb[static_cast<size_t>(i)], vb[static_cast<size_t>(j)], opts.mig_bins);
   d.mig = mean_top_gap(d.mutual_info, h);
+  d.modularity = modularity(d.mutual_info, d.code_variance, opts.active_threshold);
 
   // 3. DCI with a linear importance matrix.
   DciResult dr = dci(mu, factors, opts);

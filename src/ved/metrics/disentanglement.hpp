@@ -54,6 +54,13 @@ struct DisentanglementMetrics {
   // factor j on code i alone (= squared correlation, in sample); per factor, the gap
   // between the two largest S_ij, averaged.
   double sap = 0;
+  // Modularity (Ridgeway & Zemel 2018): per code i with theta_i = max_j I(z_i; v_j),
+  // 1 - sum_j (I_ij - t_ij)² / (theta_i² (k - 1)) where t_ij keeps the largest entry only;
+  // averaged over the active codes (Var(mu_i) > active_threshold; disentanglement_lib also
+  // averages in collapsed codes as 0, which mixes modularity with the number of active
+  // units). 1: each code informs about one factor at most. Codes need not cover every
+  // factor (that is completeness).
+  double modularity = 0;
   MatrixRM mutual_info;  // [r, k] I(z_i; v_j) in nats, discretised
   MatrixRM importance;   // [r, k] DCI importance R_ij
   MatrixRM sap_scores;   // [r, k] S_ij

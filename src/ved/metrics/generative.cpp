@@ -63,9 +63,9 @@ double median_pairwise_distance(const MatrixRM& x, int max_points) {
     for (Eigen::Index j = i + 1; j < s; ++j) d.push_back(d2(i, j));
   const size_t half = d.size() / 2;
   std::nth_element(d.begin(), d.begin() + half, d.end());
-  double med = d[half];
-  if (d.size() % 2 == 0) med = 0.5 * (med + *std::max_element(d.begin(), d.begin() + half));
-  return std::sqrt(med);
+  const double upper = std::sqrt(d[half]);
+  if (d.size() % 2 == 1) return upper;
+  return 0.5 * (upper + std::sqrt(*std::max_element(d.begin(), d.begin() + half)));  // mean of the middle distances
 }
 
 // Adds the kernel sums over one run of squared distances, all in the same group.
@@ -209,10 +209,13 @@ GenerativeMetrics generative_metrics(const MatrixRM& samples, const MatrixRM& tr
   x.topRows(m_p) = samples;
   x.bottomRows(n_q) = truth;
   x.rowwise() -= x.colwise().mean();
+  // The truth alone (the centred pool's last rows: distances do not depend on the centre,
+  // and centred rows keep the dot-product distances accurate) sets the bandwidth, so every model scored against one test set is scored
+  // with the same kernel (a pooled median would give each model a kernel of its own).
   g.gaussian_bandwidth = opts.gaussian_bandwidth > 0 ? opts.gaussian_bandwidth
-                                                     : median_pairwise_distance(x, opts.median_max_points);
-  VED_CHECK(g.gaussian_bandwidth > 0, "generative_metrics: the median pairwise distance of the pooled sample is 0 "
-                                      "(most samples coincide); set GenerativeOptions::gaussian_bandwidth");
+                                                     : median_pairwise_distance(x.bottomRows(n_q), opts.median_max_points);
+  VED_CHECK(g.gaussian_bandwidth > 0, "generative_metrics: the median pairwise distance of the true outputs is 0 "
+                                      "(most coincide); set GenerativeOptions::gaussian_bandwidth");
   g.imq_c2 = opts.imq_c2 > 0 ? opts.imq_c2 : 2.0 * trace_q;  // 2 m v̄ = 2 tr C_Q
   const PairSums s = pairwise_sums(x, m_p, g.gaussian_bandwidth, g.imq_c2);
   const double m = static_cast<double>(m_p), n = static_cast<double>(n_q);

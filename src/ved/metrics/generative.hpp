@@ -18,11 +18,12 @@
 namespace ved {
 
 struct GenerativeOptions {
-  // Gaussian kernel k(x, y) = exp(-|x - y|² / (2 h²)). h <= 0: median heuristic, h = the
-  // median pairwise Euclidean distance in the pooled sample [P; Q] (Gretton et al. 2012).
+  // Gaussian kernel k(x, y) = exp(-|x - y|² / (2 h²)). h <= 0: median heuristic (Gretton et
+  // al. 2012) on the truth alone, h = the median pairwise Euclidean distance in Q, so that
+  // every model scored against the same held-out set is scored with the same kernel.
   double gaussian_bandwidth = 0;
-  // The median is taken over the pairs of at most this many pooled points, an evenly
-  // strided subsample when M + N is larger: 0.04% off the exact median for M = N = 2000,
+  // The median is taken over the pairs of at most this many true points, an evenly
+  // strided subsample when N is larger: 0.04% off the exact median for M = N = 2000,
   // m = 323 (distances concentrate), a few % in 3-D; exact costs about 2.5x the run time.
   int median_max_points = 1000;
   // Inverse multiquadric kernel k(x, y) = (1 + |x - y|² / c²)^(-1/2), so k(x, x) = 1.

@@ -36,4 +36,14 @@ ReconstructionMetrics reconstruction_metrics(const MatrixRM& y_true, const Matri
   return m;
 }
 
+RowErrors row_errors(const MatrixRM& y_true, const MatrixRM& y_pred, const Eigen::VectorXd& y_train_mean) {
+  VED_CHECK(y_true.rows() == y_pred.rows() && y_true.cols() == y_pred.cols() && y_train_mean.size() == y_true.cols(),
+            "metrics: truth is " << y_true.rows() << "x" << y_true.cols() << ", prediction " << y_pred.rows() << "x"
+                                 << y_pred.cols() << ", training mean " << y_train_mean.size());
+  RowErrors e;
+  e.sq_err = (y_pred - y_true).rowwise().squaredNorm();
+  e.sq_dev = (y_true.rowwise() - y_train_mean.transpose()).rowwise().squaredNorm();
+  return e;
+}
+
 }  // namespace ved

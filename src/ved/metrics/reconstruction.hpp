@@ -20,4 +20,12 @@ struct ReconstructionMetrics {
 ReconstructionMetrics reconstruction_metrics(const MatrixRM& y_true, const MatrixRM& y_pred,
                                              const Eigen::VectorXd& y_train_mean);
 
+// Per-row terms of rel_l2_fluct, for intervals by resampling rows (report/statistics.hpp):
+// rel_l2_fluct = sqrt(sum(sq_err) / sum(sq_dev)) over any subset of the rows.
+struct RowErrors {
+  Eigen::VectorXd sq_err;  // [N] sum_j (y_ij - yhat_ij)²
+  Eigen::VectorXd sq_dev;  // [N] sum_j (y_ij - ybar_j)², ybar = training mean
+};
+RowErrors row_errors(const MatrixRM& y_true, const MatrixRM& y_pred, const Eigen::VectorXd& y_train_mean);
+
 }  // namespace ved

@@ -2,7 +2,7 @@
 // The self-contained HTML report of a study (no external files or scripts): plots as
 // inline SVG, the claims table with verdicts, and the full results table.
 //
-//   ReportInputs in;  in.results = read_results_csv("sweep/results.csv");
+//   ReportInputs in;  in.results = read_sweep_results("sweep");
 //   write_report("report.html", in);
 #include <string>
 #include <vector>
@@ -27,6 +27,7 @@ struct ReportInputs {
   std::string title = "ved study: VEDs vs linear and nonlinear encoders on Hanford";
   ResultTable results;
   ClaimSettings claims;
+  std::vector<ClaimVerdict> verdicts;  // of results by claims (computed here when empty)
   ReportMaps maps;
   std::vector<std::pair<std::string, std::string>> facts;  // "Training set" -> "3000 realisations", ...
   // Further physical systems (name, their sweep's results): a section each, after the

@@ -121,6 +121,8 @@ TEST(FactorMetrics, DisentangledCodeScoresHigh) {
   EXPECT_EQ(d.importance.cols(), 4);
   EXPECT_EQ(d.importance(5, 0), 0.0);  // the collapsed dim carries nothing
   EXPECT_NEAR(d.sap_scores(1, 0), 1.0, 0.02);
+  // Modularity: each informative code tells about one factor; the collapsed one is skipped.
+  EXPECT_GT(d.modularity, 0.95);
 }
 
 TEST(FactorMetrics, MixedCodeScoresLow) {
@@ -135,6 +137,8 @@ TEST(FactorMetrics, MixedCodeScoresLow) {
   EXPECT_LT(d.dci_completeness, 0.1);
   EXPECT_GT(d.dci_informativeness, 0.99);
   EXPECT_LT(d.sap, 0.1);
+  // Each code tells equally about all four factors: deviation 1 from the ideal.
+  EXPECT_LT(d.modularity, 0.2);
 }
 
 TEST(FactorMetrics, HalfMixedCodeScoresInBetween) {
@@ -153,6 +157,9 @@ TEST(FactorMetrics, HalfMixedCodeScoresInBetween) {
   EXPECT_NEAR(d.dci_disentanglement, std::sqrt(0.5), 0.03);
   EXPECT_GT(d.mig, 0.3);
   EXPECT_LT(d.mig, 0.7);
+  // Ridgeway & Zemel: codes 0, 1 inform equally about two factors, 1 - 1/3 = 2/3 each;
+  // codes 2, 3 score 1: mean 5/6.
+  EXPECT_NEAR(d.modularity, 5.0 / 6.0, 0.05);
 }
 
 TEST(FactorMetrics, ErrorsNameTheShapes) {

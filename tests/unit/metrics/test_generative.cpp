@@ -80,14 +80,17 @@ TEST(GenerativeMetrics, MatchesBruteForceSums) {
   q.col(0).array() += 0.7;
   const Eigen::Index m = p.rows(), n = q.rows();
   GenerativeOptions opts;
-  opts.median_max_points = 1000;  // all pooled points: the exact median
+  opts.median_max_points = 1000;  // all true points: the exact median
   const GenerativeMetrics g = generative_metrics(p, q, opts);
+  // The bandwidth depends on the truth alone: another sample scored against q gets the same.
+  EXPECT_NEAR(generative_metrics(2.0 * normal_matrix(40, 4, 9), q, opts).gaussian_bandwidth, g.gaussian_bandwidth,
+              1e-12 * g.gaussian_bandwidth);
 
   MatrixRM x(m + n, 4);
   x << p, q;
-  std::vector<double> dists;
-  for (Eigen::Index i = 0; i < m + n; ++i)
-    for (Eigen::Index j = i + 1; j < m + n; ++j) dists.push_back((x.row(i) - x.row(j)).norm());
+  std::vector<double> dists;  // median over pairs of the truth q only
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i + 1; j < n; ++j) dists.push_back((q.row(i) - q.row(j)).norm());
   std::sort(dists.begin(), dists.end());
   const size_t h = dists.size() / 2;
   const double median = dists.size() % 2 ? dists[h] : 0.5 * (dists[h - 1] + dists[h]);
@@ -188,9 +191,10 @@ TEST(GenerativeMetrics, ShiftedGaussiansInSeveralDimensions) {
   EXPECT_NEAR(g.mean_rel_err, 1 / std::sqrt(3.0), 0.1);
   EXPECT_GT(g.mmd2_imq, 0.02);
   EXPECT_NEAR(g.cov_rel_err, 0.0, 0.2);
-  // The median heuristic on the default strided subsample (1000 of 2000 pooled points)
+  // The median heuristic on a strided subsample (500 of the 1000 true points)
   // lands near the exact median (in 3-D; distances concentrate in higher dimension).
-  const double h_sub = generative_metrics(p, q).gaussian_bandwidth;
+  opts.median_max_points = 500;
+  const double h_sub = generative_metrics(p, q, opts).gaussian_bandwidth;
   EXPECT_NEAR(h_sub, g.gaussian_bandwidth, 0.04 * g.gaussian_bandwidth);
 }
 
