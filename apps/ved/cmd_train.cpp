@@ -134,6 +134,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--encoder-stem", m.stem_channels, "Channels of the stride-2 stem convolution");
   cmd->add_option("--encoder-stages", cli->stages, "Output channels of each stride-2 stage (comma list)");
   cmd->add_option("--encoder-blocks", m.blocks, "Residual blocks per stage, at the stage's input width");
+  cmd->add_option("--encoder-skip", m.residual, "true: residual blocks x + F(x); false: plain blocks F(x) with the "
+                                                "same parameters (for ablations)");
   cmd->add_option("--encoder-kernel", m.kernel, "Convolution kernel size (odd)");
   cmd->add_option("--encoder-hidden", cli->encoder_hidden, "Fully connected widths between the conv features and "
                                                            "the mu/log-variance head (comma list; empty = none)");

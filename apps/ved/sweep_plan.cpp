@@ -307,6 +307,8 @@ std::vector<SweepOptions> claims_study(const SweepOptions& base, long n_rows, in
   SweepOptions* arch = add("ved", "50", largest, "1e-3", "1e-2");
   arch->presets = {preset("deep-encoder", 2, 1, matched_width(ref, 2, 1)),
                    preset("deep-decoder", 0, 3, matched_width(ref, 0, 3))};
+  // Residual against plain blocks at the reference architecture (identical parameter count).
+  arch->presets.push_back("plain-blocks:--encoder-skip false");
   if (sc.ablation_grid)
     for (int b = 0; b <= 2; ++b)
       for (int k = 1; k <= 3; ++k)

@@ -142,12 +142,29 @@ TEST(CliTrain, QuickDemoReportHasEverySection) {
   std::string dir = test::temp_dir("demo_quick");
   auto r = run_ved("demo --quick --threads 2 --systems steady,transport --out " + dir + "/demo");
   ASSERT_EQ(r.code, 0) << r.err << r.out;
-  EXPECT_NE(r.out.find("quick smoke-test scale: 400 + 100 realisations, 3 epochs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("quick scale: 400 + 100 realisations"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("claims study, quick scale: training sizes 100, 200, 400, seeds 1,2, 40 optimiser steps"),
+            std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(dir + "/demo/steady/report.html"));
+  // claims.json beside each system's report: the five claims, each with a verdict and numbers.
+  const std::string claims = test::slurp(dir + "/demo/steady/claims.json");
+  for (const char* id : {"\"id\": \"1\"", "\"id\": \"2\"", "\"id\": \"3\"", "\"id\": \"4\"", "\"id\": \"open\""})
+    EXPECT_NE(claims.find(id), std::string::npos) << id << "\n" << claims;
+  EXPECT_NE(claims.find("\"lo\""), std::string::npos);
+  // Every VED run kept per-row errors for the intervals.
+  size_t with_rows = 0, runs = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/demo/steady/sweep/runs")) {
+    if (!fs::exists(e.path() / "result.json")) continue;
+    ++runs;
+    with_rows += test::slurp((e.path() / "result.json").string()).find("\"row_sq_err\"") != std::string::npos;
+  }
+  EXPECT_GT(runs, 30u);
+  EXPECT_EQ(with_rows, runs);
   EXPECT_TRUE(fs::exists(dir + "/demo/transport/report.html"));
   const std::string html = test::slurp(dir + "/demo/report.html");
   EXPECT_NE(html.find("System: transport"), std::string::npos);
   for (const char* h : {"The paper's claims and the open question", "Reconstruction error against latent size",
+                        "95% interval", "Disentanglement against the known factors",
                         "training-set size", "Encoder and decoder depth", "Maps of the domain", "prior samples",
                         "Latent traversal", "Open question: kernel PCA and diffusion maps"})
     EXPECT_NE(html.find(h), std::string::npos) << h;

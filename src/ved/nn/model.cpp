@@ -62,8 +62,8 @@ torch::Tensor conv_forward(nn::Conv2d& conv, const torch::Tensor& x, int stride,
   return torch::conv2d(x.contiguous(nhwc), conv->weight.contiguous(nhwc), conv->bias, {stride, stride}, {pad, pad});
 }
 
-ResidualBlockImpl::ResidualBlockImpl(int channels, int kernel, Activation act, const std::string& norm)
-    : act_(act) {
+ResidualBlockImpl::ResidualBlockImpl(int channels, int kernel, Activation act, const std::string& norm, bool skip)
+    : act_(act), skip_(skip) {
   conv1_ = register_module("conv1", make_conv(channels, channels, kernel, 1));
   conv2_ = register_module("conv2", make_conv(channels, channels, kernel, 1));
   norm1_ = make_norm(norm, channels);
@@ -77,7 +77,7 @@ ResidualBlockImpl::ResidualBlockImpl(int channels, int kernel, Activation act, c
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, bool channels_last) {
   torch::Tensor h = activate(maybe_norm(norm1_, conv_forward(conv1_, x, 1, channels_last)), act_);
   h = maybe_norm(norm2_, conv_forward(conv2_, h, 1, channels_last));
-  return activate(x + h, act_);
+  return activate(skip_ ? x + h : h, act_);
 }
 
 VedImpl::VedImpl(const ModelConfig& config) : config_(config), act_(parse_activation(config.activation)) {
@@ -93,7 +93,7 @@ VedImpl::VedImpl(const ModelConfig& config) : config_(config), act_(parse_activa
       const std::string stage = "stage" + std::to_string(s);
       for (int b = 0; b < c.blocks; ++b)
         blocks_.push_back(register_module(stage + "_block" + std::to_string(b),
-                                          ResidualBlock(ch, c.kernel, act_, c.norm)));
+                                          ResidualBlock(ch, c.kernel, act_, c.norm, c.residual)));
       downs_.push_back(register_module(stage + "_down", make_conv(ch, c.stages[s], c.kernel, 2)));
       down_norms_.push_back(make_norm(c.norm, c.stages[s]));
       if (!down_norms_.back().is_empty()) register_module(stage + "_down_norm", down_norms_.back().ptr());

@@ -41,13 +41,15 @@ torch::Tensor conv_forward(torch::nn::Conv2d& conv, const torch::Tensor& x, int 
 // x + conv(act(conv(x))), then act (docs/method.md §3), optionally with normalisation after each conv.
 class ResidualBlockImpl : public torch::nn::Module {
  public:
-  ResidualBlockImpl(int channels, int kernel, Activation act, const std::string& norm);
+  // skip = false: the plain block act(norm2(conv2(act(norm1(conv1(x)))))), same parameters.
+  ResidualBlockImpl(int channels, int kernel, Activation act, const std::string& norm, bool skip = true);
   torch::Tensor forward(const torch::Tensor& x, bool channels_last = true);
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   torch::nn::AnyModule norm1_, norm2_;
   Activation act_;
+  bool skip_ = true;
 };
 TORCH_MODULE(ResidualBlock);
 

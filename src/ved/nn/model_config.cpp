@@ -124,6 +124,7 @@ std::string to_json(const ModelConfig& c) {
   j["stem_channels"] = c.stem_channels;
   j["stages"] = c.stages;
   j["blocks"] = c.blocks;
+  j["residual"] = c.residual;
   j["kernel"] = c.kernel;
   j["encoder_hidden"] = c.encoder_hidden;
   j["decoder_hidden"] = c.decoder_hidden;
@@ -153,6 +154,7 @@ ModelConfig model_config_from_json(const std::string& text) {
     c.stem_channels = j.at("stem_channels").get<int>();
     c.stages = j.at("stages").get<std::vector<int>>();
     c.blocks = j.at("blocks").get<int>();
+    c.residual = j.value("residual", true);  // files written before the option have skips
     c.kernel = j.at("kernel").get<int>();
     c.encoder_hidden = j.at("encoder_hidden").get<std::vector<int>>();
     c.decoder_hidden = j.at("decoder_hidden").get<std::vector<int>>();

@@ -27,6 +27,7 @@ struct ModelConfig {
   int stem_channels = 16;
   std::vector<int> stages = {16, 32, 64};
   int blocks = 1;                  // residual blocks per stage
+  bool residual = true;            // false: the same blocks without their skip connection (plain)
   int kernel = 3;                  // odd; padding kernel / 2
   // Fully connected layers between the flattened features (or the MLP input) and the
   // μ / log σ² head. Empty for the default conv encoder.

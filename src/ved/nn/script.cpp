@@ -116,7 +116,7 @@ void emit_encode_std(ScriptBuilder& b, const ModelConfig& c) {
         const std::string blk = stage + "_block" + std::to_string(k);
         b.line(1, "r = " + act(conv_norm(b, c, blk + ".conv1", blk + ".norm1", ch, 1, "h")));
         b.line(1, "r = " + conv_norm(b, c, blk + ".conv2", blk + ".norm2", ch, 1, "r"));
-        b.line(1, "h = " + act("h + r"));
+        b.line(1, "h = " + act(c.residual ? "h + r" : "r"));
       }
       b.line(1, "h = " + act(conv_norm(b, c, stage + "_down", stage + "_down_norm", c.stages[s], 2, "h")));
       ch = c.stages[s];

@@ -692,6 +692,9 @@ ClaimVerdict claim4(const Study& st) {
     if (runs.empty()) continue;
     v.numbers.push_back({p + " rel_l2_fluct (" + fmt(spread(runs, "parameters").mean, 7) + " parameters)", st.error(runs)});
   }
+  ResultTable plain = st.ved(s.beta, s.lambda, n, "plain-blocks"), reference = st.ved(s.beta, s.lambda, n);
+  if (!plain.empty() && !reference.empty())
+    v.numbers.push_back({"plain vs residual blocks (relative error change, same parameters)", st.change(plain, reference)});
   if (de.empty() || dd.empty()) {
     v.verdict = kInconclusive;
     v.evidence = "needs VED runs with the presets 'deep-encoder' and 'deep-decoder'";

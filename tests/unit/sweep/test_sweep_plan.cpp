@@ -111,8 +111,8 @@ TEST(ClaimsStudy, DefaultScaleDesign) {
     ved += r.method == "ved";
   }
   EXPECT_EQ(keys.size(), plan.size());  // shared arms are planned once
-  // (β, λ) arms: 4 arms x 3 sizes x 3 seeds, 3 more β and 4 more λ arms at 3,000, 2 presets; x 3 seeds.
-  EXPECT_EQ(ved, 36u + 9u + 12u + 6u);
+  // (β, λ) arms: 4 arms x 3 sizes x 3 seeds, 3 more β and 4 more λ arms at 3,000, 3 presets; x 3 seeds.
+  EXPECT_EQ(ved, 36u + 9u + 12u + 9u);
   for (const char* m : {"cca", "rrr", "pca", "ridge", "kpca", "dmaps", "kpca-krr", "dmaps-krr", "krrr", "kridge"})
     EXPECT_TRUE(methods.count(m)) << m;
   // Every VED keeps its best-validation weights, is scored with per-row errors, and gets
@@ -146,16 +146,16 @@ TEST(ClaimsStudy, ArchitecturesMatchTheReferenceParameterCount) {
       // "NAME:--encoder-blocks B --decoder-hidden W,W,..."
       const std::vector<std::string> w = split_words(p.substr(p.find(':') + 1));
       ModelConfig c = ref;
-      c.blocks = std::stoi(arg_after(w, "--encoder-blocks"));
-      c.decoder_hidden = parse_int_list(arg_after(w, "--decoder-hidden"), "test");
+      if (!arg_after(w, "--encoder-blocks").empty()) c.blocks = std::stoi(arg_after(w, "--encoder-blocks"));
+      if (!arg_after(w, "--decoder-hidden").empty()) c.decoder_hidden = parse_int_list(arg_after(w, "--decoder-hidden"), "test");
       EXPECT_NEAR(count_parameters(c) / target, 1.0, 0.01) << p;
       ++seen;
     }
-  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(seen, 3);  // deep encoder, deep decoder, plain blocks
   o.scale = "full";
   int full = 0;
   for (const auto& g : claims_study(o, 16000, 323)) full += static_cast<int>(g.presets.size());
-  EXPECT_EQ(full, 8);  // encoder depth {0, 1, 2} x decoder depth {1, 2, 3}, less the reference
+  EXPECT_EQ(full, 9);  // encoder depth {0, 1, 2} x decoder depth {1, 2, 3} less the reference, and plain blocks
 }
 
 TEST(ClaimsStudy, SizesFollowTheData) {
