@@ -1,4 +1,5 @@
 #include "ved/report/claims.hpp"
+#include "ved/report/format.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -204,20 +205,9 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string fmt(double v, int prec = 3) {
-  if (std::isnan(v)) return "n/a";
-  std::ostringstream os;
-  os.precision(prec);
-  os << v;
-  return os.str();
-}
+std::string fmt(double v, int prec = 3) { return format_number(v, prec, "n/a"); }
 
-std::string num_text(double v) {
-  std::ostringstream os;
-  os.precision(12);
-  os << v;
-  return os.str();
-}
+std::string num_text(double v) { return format_exact(v); }
 
 // "0.405 [0.401, 0.409]"; a relative change as "+3.1% [+1.0%, +5.2%]".
 std::string show(const Estimate& e, bool percent = false) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "ved/report/format.hpp"
 #include "ved/report/svg_plot.hpp"
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
@@ -13,20 +14,9 @@
 namespace ved {
 namespace {
 
-std::string num_text(double v) {
-  std::ostringstream os;
-  os.precision(12);
-  os << v;
-  return os.str();
-}
+std::string num_text(double v) { return format_exact(v); }
 
-std::string fmt(double v, int prec = 3) {
-  if (std::isnan(v)) return "–";
-  std::ostringstream os;
-  os.precision(prec);
-  os << v;
-  return os.str();
-}
+std::string fmt(double v, int prec = 3) { return format_number(v, prec, "–"); }
 
 std::set<double> distinct(const ResultTable& t, const std::string& col) {
   std::set<double> s;
