@@ -158,6 +158,10 @@ std::vector<std::string> train_command(const SweepRun& run, const SweepOptions& 
     cmd.push_back("--rows");
     cmd.push_back("0:" + std::to_string(n));
   }
+  if (!o.mesh.empty()) {
+    cmd.push_back("--mesh");
+    cmd.push_back(o.mesh);
+  }
   for (const auto& [name, value] : run.train_options) {
     cmd.push_back("--" + name);
     cmd.push_back(value);
@@ -333,6 +337,7 @@ std::vector<SweepRun> make_study_plan(const std::vector<SweepOptions>& grids, lo
 void add_sweep_options(CLI::App& cmd, SweepOptions& o) {
   cmd.add_option("--data", o.data, "Training dataset (HDF5)")->required();
   cmd.add_option("--test", o.test, "Test dataset: every row is scored")->required();
+  cmd.add_option("--mesh", o.mesh, "Mesh of --data for every `ved train` (default: the file's 'mesh' attribute)");
   cmd.add_option("--methods", o.methods, "Comma list of ved, cca, rrr (reduced-rank regression), pca, ridge, kpca, "
                                          "dmaps, kpca-krr, dmaps-krr (kernel embeddings with a kernel-ridge decoder), "
                                          "krrr (kernel reduced-rank regression), kridge (kernel ridge)");

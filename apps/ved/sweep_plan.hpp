@@ -13,6 +13,7 @@ namespace ved::app {
 struct SweepOptions {
   std::string data;                       // training dataset
   std::string test;                       // test dataset (every row is scored)
+  std::string mesh;                       // `ved train --mesh` for every VED ("" = the file's own)
   std::string methods = "ved";            // ved or a baseline (see add_sweep_options)
   std::string latent = "50";              // comma lists: each combination is one run
   std::string beta = "1e-3";

@@ -66,12 +66,14 @@ TEST(SweepPlan, PresetsAreOneAxisWithTheirArguments) {
   SweepOptions o = options();
   o.presets = {"deep-encoder:--encoder-blocks 2 --decoder-hidden 256", "deep-decoder:--encoder-blocks 0"};
   o.train_args = "--batch 128";
+  o.mesh = "grid:16x16";
   auto plan = make_plan(o, 1000);
   ASSERT_EQ(plan.size(), 2u);
   auto cmd = train_command(plan[0], o, "ved", "dir");
   EXPECT_EQ(arg_after(cmd, "--encoder-blocks"), "2");
   EXPECT_EQ(arg_after(cmd, "--decoder-hidden"), "256");
   EXPECT_EQ(arg_after(cmd, "--batch"), "128");
+  EXPECT_EQ(arg_after(cmd, "--mesh"), "grid:16x16");
   EXPECT_EQ(plan[0].params["preset"], "deep-encoder");
   EXPECT_THROW(make_plan([] { SweepOptions b = options(); b.presets = {"no-colon"}; return b; }(), 10), Error);
   EXPECT_THROW(make_plan([] { SweepOptions b = options(); b.methods = "ved,lasso"; return b; }(), 10), Error);
