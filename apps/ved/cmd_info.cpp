@@ -19,6 +19,23 @@ std::string shape_text(const std::vector<size_t>& dims) {
   return s + "]";
 }
 
+constexpr size_t kMaxShownStrings = 16;
+
+size_t count(const std::vector<size_t>& dims) {
+  size_t n = 1;
+  for (size_t d : dims) n *= d;
+  return n;
+}
+
+// "text" for a scalar, ["a", "b"] for an array; long values are cut at 200 characters.
+std::string strings_text(const std::vector<std::string>& v, bool is_array) {
+  auto cut = [](const std::string& s) { return s.size() > 200 ? s.substr(0, 200) + "..." : s; };
+  if (!is_array && v.size() == 1) return "\"" + cut(v[0]) + "\"";
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", \"" : "\"") + cut(v[i]) + "\"";
+  return s + "]";
+}
+
 void describe_hdf5(const std::string& path) {
   auto f = h5::File::open_read(path);
   std::printf("%s: HDF5 file, %ju bytes\n", path.c_str(), static_cast<uintmax_t>(fs::file_size(path)));
@@ -29,6 +46,10 @@ void describe_hdf5(const std::string& path) {
   for (const auto& o : f.list("/")) {
     if (o.is_group) {
       std::printf("  %s/\n", o.name.c_str());
+    } else if (o.dtype == "string" && count(o.dims) <= kMaxShownStrings) {
+      // Short text (a description, names of the outputs) is shown with its values.
+      std::printf("  %-28s %-9s %s = %s\n", o.name.c_str(), o.dtype.c_str(), shape_text(o.dims).c_str(),
+                  strings_text(f.read_strings(o.name, nullptr), !o.dims.empty()).c_str());
     } else {
       std::printf("  %-28s %-9s %s\n", o.name.c_str(), o.dtype.c_str(), shape_text(o.dims).c_str());
     }

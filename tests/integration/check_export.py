@@ -5,7 +5,9 @@
     python3 tests/integration/check_export.py --ved build/apps/ved/ved --work /tmp/check_export
 
 Exit status 0: the modules agree with ved to float tolerance; 1: they do not (or a ved
-command failed); 77: skipped (this interpreter has no torch, numpy or h5py).
+command failed, or torch, numpy or h5py is installed but fails to import); 77: skipped,
+with the reason printed, when this interpreter has no torch, numpy or h5py module at all
+(Debian: apt-get install python3-torch python3-numpy python3-h5py).
 """
 import argparse
 import json
@@ -18,9 +20,12 @@ try:
     import h5py
     import numpy as np
     import torch
-except ImportError as e:  # the ctest counts 77 as skipped
-    print(f"skipped: {e}")
+except ModuleNotFoundError as e:  # not installed: the ctest counts 77 as skipped
+    if e.name not in ("h5py", "numpy", "torch"):
+        raise  # a module that one of them needs is missing: a broken installation
+    print(f"skipped: {sys.executable} has no module '{e.name}' (Debian: apt-get install python3-{e.name})")
     sys.exit(77)
+# Any other import error (a broken torch, a missing shared library) propagates: exit 1.
 
 RTOL = 1e-5  # of the largest magnitude; the network runs in float32 in both
 

@@ -80,26 +80,44 @@ TEST(Faults, DevFullIsWrittenDirectlyAndReportsNoSpace) {
   EXPECT_EQ(r.code, 1);
 }
 
+// The signal must land while the output is being written: the test waits until ved's
+// temporary (.d.h5.tmp.*, util/atomic_file.hpp) exists, so a kill before or after the write
+// (which would pass without testing anything) fails instead.
 TEST(Faults, KilledGenerateLeavesNoCompleteOutputAndARerunFinishes) {
   std::string dir = test::temp_dir("kill");
-  const std::string args = " generate --samples 30000 --modes 100 --seed 9 --threads 1 --out " + dir + "/d.h5";
+  const std::string args = " generate --samples 30000 --modes 100 --seed 9 --threads 2 --out " + dir + "/d.h5";
+  auto temporaries = [&] {
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename().string().rfind(".d.h5.tmp.", 0) == 0) found.push_back(e.path().string());
+    return found;
+  };
   for (int sig : {SIGTERM, SIGKILL}) {
+    for (const std::string& t : temporaries()) fs::remove(t);  // SIGKILL's round leaves one behind
     pid_t pid = start_ved(args);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    ::kill(pid, sig);
+    bool exited = false, seen = false;
     int status = 0;
+    while (!seen && !exited) {  // poll every millisecond: the write takes a few hundred
+      seen = !temporaries().empty();
+      exited = !seen && waitpid(pid, &status, WNOHANG) == pid;
+      if (!seen && !exited) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_FALSE(exited) << "ved exited (status " << status << ") before its temporary output was seen";
+    ::kill(pid, sig);
     waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "ved finished before the signal; make the job longer";
+    ASSERT_TRUE(WIFSIGNALED(status)) << "ved finished its write before the signal; make the job longer";
     EXPECT_EQ(WTERMSIG(status), sig);
     EXPECT_FALSE(fs::exists(dir + "/d.h5"));
     if (sig == SIGTERM) {
-      EXPECT_TRUE(stray_files(dir, {}).empty());  // its temporary is deleted
+      EXPECT_TRUE(stray_files(dir, {}).empty());  // the handler deleted its temporary
+    } else {
+      EXPECT_EQ(temporaries().size(), 1u);  // SIGKILL cannot be handled; the name says what it is
     }
   }
   // The same command again completes, with the same data as an uninterrupted run.
   auto r = run_ved(args.substr(1).replace(args.find("30000") - 1, 5, "2000"));
   ASSERT_EQ(r.code, 0) << r.err;
-  auto r2 = run_ved("generate --samples 2000 --modes 100 --seed 9 --threads 2 --out " + dir + "/ref.h5");
+  auto r2 = run_ved("generate --samples 2000 --modes 100 --seed 9 --threads 1 --out " + dir + "/ref.h5");
   ASSERT_EQ(r2.code, 0) << r2.err;
   EXPECT_TRUE(read_dataset(dir + "/d.h5").x == read_dataset(dir + "/ref.h5").x);
 }
@@ -315,14 +333,32 @@ TEST(Faults, UnwritableOutputsAreRejectedBeforeWork) {
   auto r = run_ved("generate --samples 5 --modes 10 --out " + dir + "/nodir/d.h5");
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(has(r.err, "does not exist")) << r.err;
-  if (::geteuid() != 0) {  // root writes anywhere
-    r = run_ved("generate --samples 5 --modes 10 --out " + dir + "/ro/d.h5");
-    EXPECT_EQ(r.code, 1);
-    EXPECT_TRUE(has(r.err, "is not writable")) << r.err;
-  }
   r = run_ved("generate --samples 5 --modes 10 --out " + dir);
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(has(r.err, "is a directory")) << r.err;
+}
+
+// Root writes anywhere, so as root ved runs as the unprivileged user `nobody` (setpriv,
+// util-linux) for this case; without setpriv the test says that it skipped and why.
+TEST(Faults, ReadOnlyFolderIsRejectedBeforeWork) {
+  std::string dir = test::temp_dir("readonly");
+  fs::permissions(dir, fs::perms::all);  // nobody must reach into it (the temp dir is root's)
+  fs::create_directories(dir + "/ro");
+  fs::permissions(dir + "/ro", fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                   fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  std::string prefix;
+  if (::geteuid() == 0) {
+    if (test::run_command("command -v setpriv").code != 0)
+      GTEST_SKIP() << "running as root, which may write into a read-only folder, and setpriv (util-linux) is not "
+                      "installed to run ved as an unprivileged user";
+    prefix = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+    auto probe = test::run_command(prefix + "touch " + dir + "/ro/probe");
+    ASSERT_NE(probe.code, 0) << "the unprivileged user could write into " << dir << "/ro";
+  }
+  auto r = test::run_command(prefix + VED_BINARY + " generate --samples 5 --modes 10 --out " + dir + "/ro/d.h5");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_TRUE(has(r.err, dir + "/ro/d.h5: directory '" + dir + "/ro' is not writable")) << r.err;
+  EXPECT_TRUE(stray_files(dir + "/ro", {}).empty());
 }
 
 }  // namespace ved

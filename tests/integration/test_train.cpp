@@ -179,7 +179,10 @@ TEST(Train, ScheduleAndKlWarmupAreAppliedPerEpoch) {
   o.step_size = 1;
   o.gamma = 0.5;
   o.beta = 0.2;
+  o.lambda_offdiag = 0.03;
+  o.lambda_diag = 0.05;
   o.kl_warmup = 2;
+  o.batch = 48;  // 64 rows, 16 for validation: one batch per epoch, so β is the logged one
   Trainer(o).run();
   std::vector<std::string> l = lines(dir + "/run/train.jsonl");
   ASSERT_EQ(l.size(), 3u);
@@ -192,9 +195,76 @@ TEST(Train, ScheduleAndKlWarmupAreAppliedPerEpoch) {
     for (const char* k : {"loss", "rec", "kl", "cov_offdiag", "cov_diag", "grad_norm", "val_loss", "val_rel_l2_fluct",
                           "val_r2", "seconds", "samples_per_s"})
       EXPECT_TRUE(j[k].is_number()) << k;
-    // The logged total is REC + β·KL + λ·COV up to the batch averaging of each term.
-    EXPECT_GT(j["loss"].get<double>(), j["rec"].get<double>());
+    // The logged total is REC + β·KL + λ_od·COV_od + λ_d·COV_d, with the epoch's β in
+    // training and the full β in validation (float32 sums).
+    auto total = [&](const std::string& p, double b) {
+      return j[p + "rec"].get<double>() + b * j[p + "kl"].get<double>() +
+             0.03 * j[p + "cov_offdiag"].get<double>() + 0.05 * j[p + "cov_diag"].get<double>();
+    };
+    EXPECT_NEAR(j["loss"].get<double>(), total("", beta[e]), 1e-5 * j["loss"].get<double>()) << l[e];
+    EXPECT_NEAR(j["val_loss"].get<double>(), total("val_", 0.2), 1e-5 * j["val_loss"].get<double>()) << l[e];
+    EXPECT_GT(j["kl"].get<double>(), 0.0);  // each weight is tested: no term is zero
+    EXPECT_GT(j["cov_offdiag"].get<double>(), 0.0);
+    EXPECT_GT(j["cov_diag"].get<double>(), 0.0);
   }
+}
+
+// The validation loss terms the trainer logs, computed by hand from the saved model's
+// encodings and predictions on the validation rows (docs/method.md §2, in standardised
+// outputs): REC = mean_b Σ_j ((ŷ_bj − y_bj)/s_j)², KL = mean_b ½Σ_i(μ² + σ² − log σ² − 1),
+// C = Cov_b(μ) (unbiased) + diag(mean_b σ²), COV_od = Σ_{i≠j} C_ij², COV_d = Σ_i (C_ii − 1)².
+TEST(Train, LoggedValidationLossEqualsTheTermsComputedByHand) {
+  std::string dir = temp_dir("byhand");
+  write_dataset(dir + "/d.h5", synthetic_dataset(64, 8));
+  TrainOptions o = small_options(dir + "/d.h5", dir + "/run");
+  o.epochs = 2;
+  o.beta = 0.3;
+  o.lambda_offdiag = 0.07;
+  o.lambda_diag = 0.11;
+  Trainer(o).run();
+  std::vector<std::string> l = lines(dir + "/run/train.jsonl");
+  ASSERT_EQ(l.size(), 2u);
+  const auto j = nlohmann::json::parse(l.back());  // logged with the weights model.h5 keeps
+
+  TrainedModel m(dir + "/run");
+  Dataset d = read_dataset(dir + "/d.h5");
+  const std::vector<int64_t>& val = m.meta().split.val;
+  ASSERT_EQ(val.size(), 16u);
+  MatrixRM x = take_rows(d.x, val), y = take_rows(d.y, val);
+  MatrixRM y_hat = m.predict(x);  // physical units, z = μ
+  Encodings e = m.encode(x);
+  const Eigen::Index b = x.rows(), r = e.mu.cols();
+  const Eigen::VectorXd& scale = m.meta().output.scale;
+  double rec = 0, kl = 0;
+  for (Eigen::Index i = 0; i < b; ++i) {
+    for (Eigen::Index k = 0; k < y.cols(); ++k) rec += std::pow((y_hat(i, k) - y(i, k)) / scale[k], 2);
+    for (Eigen::Index k = 0; k < r; ++k) {
+      const double mu = e.mu(i, k), lv = e.logvar(i, k);
+      kl += 0.5 * (mu * mu + std::exp(lv) - lv - 1);
+    }
+  }
+  rec /= b;
+  kl /= b;
+  double cov_od = 0, cov_d = 0;
+  for (Eigen::Index p = 0; p < r; ++p)
+    for (Eigen::Index q = 0; q < r; ++q) {
+      double mp = 0, mq = 0, c = 0, var = 0;
+      for (Eigen::Index i = 0; i < b; ++i) mp += e.mu(i, p) / b, mq += e.mu(i, q) / b;
+      for (Eigen::Index i = 0; i < b; ++i) c += (e.mu(i, p) - mp) * (e.mu(i, q) - mq) / (b - 1);
+      if (p == q) {
+        for (Eigen::Index i = 0; i < b; ++i) var += std::exp(e.logvar(i, p)) / b;
+        cov_d += std::pow(c + var - 1, 2);
+      } else {
+        cov_od += c * c;
+      }
+    }
+  std::printf("by hand: rec %.6g kl %.6g cov_od %.6g cov_d %.6g; logged %s\n", rec, kl, cov_od, cov_d, l.back().c_str());
+  EXPECT_NEAR(j["val_rec"].get<double>(), rec, 1e-4 * rec);
+  EXPECT_NEAR(j["val_kl"].get<double>(), kl, 1e-4 * kl);
+  EXPECT_NEAR(j["val_cov_offdiag"].get<double>(), cov_od, 1e-4 * cov_od + 1e-7);
+  EXPECT_NEAR(j["val_cov_diag"].get<double>(), cov_d, 1e-4 * cov_d + 1e-7);
+  const double total = rec + 0.3 * kl + 0.07 * cov_od + 0.11 * cov_d;
+  EXPECT_NEAR(j["val_loss"].get<double>(), total, 1e-4 * total);
 }
 
 TEST(Train, EarlyStoppingKeepsTheBestEpoch) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <random>
 
@@ -93,8 +94,16 @@ InputTransform make_input_transform(const Dataset& d, const std::string& mesh_sp
       t.kind = "vector";
     }
   } else {
+    // A file that names another mesh: --mesh wins (it may be the same site spelt as a
+    // path), but the user hears of it, since the cell count alone may match by chance.
+    if (!d.mesh.empty() && d.mesh != mesh_spec)
+      std::fprintf(stderr, "warning: the data name mesh '%s' (attribute 'mesh'); using --mesh '%s' as given\n",
+                   d.mesh.c_str(), mesh_spec.c_str());
     Site site = load_site(mesh_spec);
-    use_grid_map(compute_grid_map(site.mesh), "mesh '" + mesh_spec + "'");
+    use_grid_map(compute_grid_map(site.mesh), "mesh '" + mesh_spec + "'" +
+                                                  (d.mesh.empty() || d.mesh == mesh_spec
+                                                       ? std::string()
+                                                       : " (the data name mesh '" + d.mesh + "')"));
   }
   return t;
 }

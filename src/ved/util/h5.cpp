@@ -98,7 +98,7 @@ bool sane_number_type(hid_t type) {
 // Values in a dataset of `dims`, refusing sizes that a corrupt header can claim but the
 // file cannot hold: stored data takes its bytes in the file, and compression (deflate, at
 // most ~1032:1) cannot expand it further than kMaxExpansion. Checked before allocating.
-size_t checked_count(const std::string& path, const std::string& name,
+size_t checked_count(const std::string& path, const std::string& what,
                      const std::vector<size_t>& dims, size_t elem_size) {
   constexpr double kMaxExpansion = 1100;
   size_t n = 1;
@@ -113,7 +113,7 @@ size_t checked_count(const std::string& path, const std::string& name,
   if (bytes > kMaxExpansion * file_size) {
     std::ostringstream shape;
     for (size_t i = 0; i < dims.size(); ++i) shape << (i ? " x " : "") << dims[i];
-    VED_FAIL(path << ": dataset '" << name << "' claims " << shape.str() << " values ("
+    VED_FAIL(path << ": " << what << " claims " << shape.str() << " values ("
                   << bytes << " bytes), more than a file of " << file_size
                   << " bytes can hold even compressed; the file is corrupt");
   }
@@ -136,13 +136,81 @@ std::vector<T> read_numeric(const std::string& path, hid_t file, const std::stri
                                          << type_name(type) << " type (file corrupt?)");
   Handle space(H5Dget_space(ds));
   std::vector<size_t> d = space_dims(space);
-  std::vector<T> out(checked_count(path, name, d, sizeof(T)));
+  std::vector<T> out(checked_count(path, "dataset '" + name + "'", d, sizeof(T)));
   if (!out.empty()) {
     VED_CHECK(H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0,
               path << ": cannot read dataset '" << name << "' (file truncated or corrupt?)");
   }
   if (dims) *dims = d;
   return out;
+}
+
+// The strings of an attribute or dataset (`what` names it in errors), row-major, read by
+// `read(memtype, buffer)`: fixed-length (NUL-terminated, NUL- or space-padded) or
+// variable-length, ASCII or UTF-8. HDF5 converts between neither the two kinds nor the two
+// character sets, so the memory type takes the stored kind and set: h5py writes a Python
+// str as a variable-length UTF-8 string, MATLAB and ved fixed-length ASCII.
+// Attributes are never compressed: their strings must fit in the file as they are.
+template <class Read>
+std::vector<std::string> read_string_values(const std::string& path, const std::string& what, hid_t type,
+                                            hid_t space, bool is_attribute, Read read) {
+  VED_CHECK(H5Tget_class(type) == H5T_STRING, path << ": " << what << " is not a string (" << type_name(type) << ")");
+  const H5T_cset_t cset = H5Tget_cset(type);
+  VED_CHECK(cset == H5T_CSET_ASCII || cset == H5T_CSET_UTF8,
+            path << ": " << what << " has an unknown character set (file corrupt?)");
+  const std::vector<size_t> dims = space_dims(space);
+  const bool variable = H5Tis_variable_str(type) > 0;
+  // A variable-length string is a 16-byte reference in the file; a fixed one its characters.
+  const size_t stored_size = variable ? 16 : H5Tget_size(type);
+  const size_t n = checked_count(path, what, dims, std::max<size_t>(stored_size, 1));
+  std::vector<std::string> out;
+  out.reserve(n);
+  if (n == 0) return out;
+  if (variable) {
+    Handle mem(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, cset);
+    std::vector<char*> ptrs(n, nullptr);
+    const bool ok = read(static_cast<hid_t>(mem), static_cast<void*>(ptrs.data())) >= 0;
+    for (char* s : ptrs) {
+      if (ok) out.emplace_back(s ? s : "");
+      if (s) H5free_memory(s);
+    }
+    VED_CHECK(ok, path << ": cannot read " << what << " (file truncated or corrupt?)");
+    return out;
+  }
+  const size_t size = H5Tget_size(type);
+  VED_CHECK(size >= 1, path << ": " << what << " has strings of 0 characters (file corrupt?)");
+  if (is_attribute) {
+    std::error_code ec;
+    const double file_size = static_cast<double>(std::filesystem::file_size(path, ec));
+    VED_CHECK(ec || static_cast<double>(size) * static_cast<double>(n) <= file_size,
+              path << ": " << what << " claims " << n << " x " << size
+                   << " characters, more than the file holds (file corrupt?)");
+  }
+  Handle mem(H5Tcopy(type));  // the stored size, padding and character set
+  std::vector<char> buf(n * size, '\0');
+  VED_CHECK(read(static_cast<hid_t>(mem), static_cast<void*>(buf.data())) >= 0,
+            path << ": cannot read " << what << " (file truncated or corrupt?)");
+  const bool space_padded = H5Tget_strpad(type) == H5T_STR_SPACEPAD;
+  for (size_t i = 0; i < n; ++i) {
+    const char* s = buf.data() + i * size;
+    size_t len = 0;
+    while (len < size && s[len] != '\0') ++len;
+    if (space_padded)
+      while (len > 0 && s[len - 1] == ' ') --len;
+    out.emplace_back(s, len);
+  }
+  return out;
+}
+
+// Short string arrays are shown whole, as ["a", "b"]; longer ones as their type.
+constexpr hssize_t kMaxListedStrings = 16;
+
+std::string list_text(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", \"" : "\"") + v[i] + "\"";
+  return s + "]";
 }
 
 void ensure_parent_groups(hid_t file, const std::string& name) {
@@ -340,7 +408,7 @@ std::vector<double> File::read_rows_double(const std::string& name, size_t row0,
   std::vector<hsize_t> start(oi.dims.size(), 0), count(oi.dims.begin(), oi.dims.end());
   start[0] = row0;
   count[0] = n_rows;
-  size_t row_size = checked_count(path_, name, oi.dims, sizeof(double)) / (oi.dims[0] ? oi.dims[0] : 1);
+  size_t row_size = checked_count(path_, "dataset '" + name + "'", oi.dims, sizeof(double)) / (oi.dims[0] ? oi.dims[0] : 1);
   std::vector<double> out(n_rows * row_size);
   if (out.empty()) return out;
   H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
@@ -353,6 +421,33 @@ std::vector<double> File::read_rows_double(const std::string& name, size_t row0,
 void File::write(const std::string& name, const double* data, const std::vector<size_t>& dims) {
   write_numeric(path_, id_, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data, dims);
 }
+void File::create_rows(const std::string& name, const std::vector<size_t>& dims) {
+  VED_CHECK(!dims.empty(), path_ << ": dataset '" << name << "' written by rows needs at least one dimension");
+  ensure_parent_groups(id_, name);
+  std::vector<hsize_t> d(dims.begin(), dims.end());
+  Handle space(H5Screate_simple(static_cast<int>(d.size()), d.data(), nullptr));
+  Handle ds(H5Dcreate2(id_, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  VED_CHECK(ds >= 0, path_ << ": cannot create dataset '" << name << "'");
+}
+
+void File::write_rows(const std::string& name, size_t row0, size_t n_rows, const double* data) {
+  if (n_rows == 0) return;
+  Handle ds(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
+  VED_CHECK(ds >= 0, path_ << ": no dataset '" << name << "' to write rows into (create_rows first)");
+  Handle space(H5Dget_space(ds));
+  std::vector<size_t> dims = space_dims(space);
+  VED_CHECK(!dims.empty() && row0 + n_rows <= dims[0], path_ << ": rows [" << row0 << ", " << row0 + n_rows
+                                                             << ") of '" << name << "' out of range [0, "
+                                                             << (dims.empty() ? 0 : dims[0]) << ")");
+  std::vector<hsize_t> start(dims.size(), 0), count(dims.begin(), dims.end());
+  start[0] = row0;
+  count[0] = n_rows;
+  H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  Handle mem(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
+  VED_CHECK(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, data) >= 0,
+            path_ << ": cannot write rows of dataset '" << name << "' (disk full or file-size limit?)");
+}
+
 void File::write(const std::string& name, const float* data, const std::vector<size_t>& dims) {
   write_numeric(path_, id_, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, dims);
 }
@@ -385,31 +480,33 @@ bool File::has_attr(const std::string& object, const std::string& key) const {
 std::string File::attr_string(const std::string& object, const std::string& key) const {
   VED_CHECK(has_attr(object, key), path_ << ": attribute '" << key << "' missing on '" << object << "'");
   Handle attr(H5Aopen_by_name(id_, object.c_str(), key.c_str(), H5P_DEFAULT, H5P_DEFAULT));
+  VED_CHECK(attr >= 0, path_ << ": cannot open attribute '" << key << "' on '" << object << "' (file corrupt?)");
   Handle type(H5Aget_type(attr));
-  VED_CHECK(H5Tget_class(type) == H5T_STRING,
-            path_ << ": attribute '" << key << "' on '" << object << "' is not a string");
-  // H5Aread fills the whole dataspace: one string, or it would write past `out`.
+  const std::string what = "attribute '" + key + "' on '" + object + "'";
+  VED_CHECK(H5Tget_class(type) == H5T_STRING, path_ << ": " << what << " is not a string");
+  // H5Aread fills the whole dataspace: one string, or it would write past the buffer.
   Handle space(H5Aget_space(attr));
-  VED_CHECK(H5Sget_simple_extent_npoints(space) == 1,
-            path_ << ": attribute '" << key << "' on '" << object << "' is not a single string");
-  if (H5Tis_variable_str(type) > 0) {
-    char* s = nullptr;
-    Handle mem(H5Tcopy(H5T_C_S1));
-    H5Tset_size(mem, H5T_VARIABLE);
-    VED_CHECK(H5Aread(attr, mem, &s) >= 0, path_ << ": cannot read attribute '" << key << "'");
-    std::string out = s ? s : "";
-    H5free_memory(s);
-    return out;
-  }
-  size_t n = H5Tget_size(type);
-  std::error_code ec;
-  uintmax_t file_size = std::filesystem::file_size(path_, ec);
-  VED_CHECK(ec || n <= file_size, path_ << ": attribute '" << key << "' on '" << object << "' claims "
-                                        << n << " characters, more than the file holds (file corrupt?)");
-  std::string out(n, '\0');
-  VED_CHECK(H5Aread(attr, type, out.data()) >= 0, path_ << ": cannot read attribute '" << key << "'");
-  out.resize(std::strlen(out.c_str()));
-  return out;
+  VED_CHECK(H5Sget_simple_extent_npoints(space) == 1, path_ << ": " << what << " is not a single string");
+  std::vector<std::string> v = read_string_values(path_, what, type, space, /*is_attribute=*/true,
+                                                  [&](hid_t mem, void* buf) { return H5Aread(attr, mem, buf); });
+  return v.empty() ? std::string() : v[0];
+}
+
+std::vector<std::string> File::read_strings(const std::string& name, std::vector<size_t>* dims) const {
+  VED_CHECK(has(name), path_ << ": dataset '" << name << "' not found");
+  Handle ds(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
+  VED_CHECK(ds >= 0, path_ << ": '" << name << "' is not a readable dataset");
+  Handle type(H5Dget_type(ds));
+  Handle space(H5Dget_space(ds));
+  const std::string what = "dataset '" + name + "'";
+  VED_CHECK(H5Tget_class(type) == H5T_STRING,
+            path_ << ": " << what << " has type " << type_name(type) << "; expected strings");
+  std::vector<std::string> v = read_string_values(path_, what, type, space, /*is_attribute=*/false,
+                                                  [&](hid_t mem, void* buf) {
+                                                    return H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+                                                  });
+  if (dims) *dims = space_dims(space);
+  return v;
 }
 
 double File::attr_double(const std::string& object, const std::string& key) const {
@@ -457,6 +554,10 @@ std::vector<std::pair<std::string, std::string>> File::attrs(const std::string& 
               path_ << ": attribute '" << k << "' on '" << object << "' has a corrupt number type (file corrupt?)");
     if (cls == H5T_STRING && H5Sget_simple_extent_npoints(space) == 1) {
       value = attr_string(object, k);
+    } else if (cls == H5T_STRING && H5Sget_simple_extent_npoints(space) <= kMaxListedStrings) {
+      value = list_text(read_string_values(path_, "attribute '" + k + "' on '" + object + "'", type, space,
+                                           /*is_attribute=*/true,
+                                           [&](hid_t mem, void* buf) { return H5Aread(attr, mem, buf); }));
     } else if (H5Sget_simple_extent_npoints(space) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER)) {
       double v = 0;
       H5Aread(attr, H5T_NATIVE_DOUBLE, &v);

@@ -44,10 +44,17 @@ class File {
   std::vector<double> read_double(const std::string& name, std::vector<size_t>* dims) const;
   std::vector<float> read_float(const std::string& name, std::vector<size_t>* dims) const;
   std::vector<int64_t> read_int(const std::string& name, std::vector<size_t>* dims) const;
+  // The strings of a string dataset, row-major (a scalar dataset gives one, dims {}).
+  std::vector<std::string> read_strings(const std::string& name, std::vector<size_t>* dims) const;
   // Rows [row0, row0 + n_rows) of a dataset whose first dimension is the row index.
   std::vector<double> read_rows_double(const std::string& name, size_t row0, size_t n_rows) const;
 
   void write(const std::string& name, const double* data, const std::vector<size_t>& dims);
+  // A float64 dataset of `dims` written in blocks of rows by write_rows (for outputs
+  // produced block by block, e.g. `ved solve`): create_rows once, then rows [row0,
+  // row0 + n_rows) of data [n_rows, dims[1...]] per call.
+  void create_rows(const std::string& name, const std::vector<size_t>& dims);
+  void write_rows(const std::string& name, size_t row0, size_t n_rows, const double* data);
   void write(const std::string& name, const float* data, const std::vector<size_t>& dims);
   void write(const std::string& name, const int64_t* data, const std::vector<size_t>& dims);
   void create_group(const std::string& name);
@@ -56,6 +63,7 @@ class File {
   void set_attr(const std::string& object, const std::string& key, double value);
   void set_attr(const std::string& object, const std::string& key, int64_t value);
   bool has_attr(const std::string& object, const std::string& key) const;
+  // Strings are read fixed- or variable-length, ASCII or UTF-8 (h5py's default for a str).
   std::string attr_string(const std::string& object, const std::string& key) const;
   double attr_double(const std::string& object, const std::string& key) const;
   // Attribute names and values rendered as text (for `ved info`).

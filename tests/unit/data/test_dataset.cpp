@@ -1,6 +1,7 @@
 // The dataset file (ved/data/dataset.hpp): round trip, and the cell -> pixel map that
 // read_dataset validates before it sizes anything from it.
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "ved/data/dataset.hpp"
 #include "ved/grid/map2grid.hpp"
@@ -16,6 +18,7 @@
 #include "support/npz_writer.hpp"
 #include "ved/util/array_source.hpp"
 #include "ved/util/error.hpp"
+#include "ved/util/h5.hpp"
 #include "ved/util/npy.hpp"
 
 namespace ved {
@@ -51,14 +54,41 @@ std::string read_error(const std::string& path) {
 
 }  // namespace
 
-TEST(Dataset, RoundTripKeepsTheGridMap) {
+// Every field and attribute comes back as written: distinct values in every entry (so a
+// transposed or shifted read shows), the per-sample shape, and both kinds of attribute.
+TEST(Dataset, RoundTripKeepsValuesAttributesAndTheGridMap) {
+  Dataset w = grid_dataset();
+  w.x.resize(3, 6);
+  w.y.resize(3, 2);
+  w.xi.resize(3, 4);
+  w.head.resize(3, 6);
+  for (Eigen::Index i = 0; i < w.x.size(); ++i) w.x.data()[i] = 0.5 + 1.25 * i - 0.01 * i * i;
+  for (Eigen::Index i = 0; i < w.y.size(); ++i) w.y.data()[i] = 100.0 / (i + 3);
+  for (Eigen::Index i = 0; i < w.xi.size(); ++i) w.xi.data()[i] = std::sin(1.0 + i);
+  for (Eigen::Index i = 0; i < w.head.size(); ++i) w.head.data()[i] = 120.0 - 0.3 * i;
+  w.wells = {4, 1};
+  w.x_shape = {2, 3};
+  w.text_attrs = {{"generator", "test_dataset"}, {"y_quantity", "head [m]"}};
+  w.number_attrs = {{"seed", 42}, {"sigma", 1.625}};
   std::string p = tmp("grid.h5");
-  write_dataset(p, grid_dataset());
-  Dataset d = read_dataset(p);
+  write_dataset(p, w);
+  Dataset d = read_dataset(p, {.load_head = true});
+  EXPECT_EQ(d.x, w.x);
+  EXPECT_EQ(d.y, w.y);
+  EXPECT_EQ(d.xi, w.xi);
+  EXPECT_EQ(d.head, w.head);
+  EXPECT_EQ(d.wells, w.wells);
+  EXPECT_EQ(d.x_shape, w.x_shape);
+  EXPECT_EQ(d.mesh, "grid:3x2");
+  for (const auto& [k, v] : w.text_attrs) EXPECT_EQ(d.text_attrs[k], v) << k;
+  for (const auto& [k, v] : w.number_attrs) EXPECT_EQ(d.number_attrs[k], v) << k;
+  EXPECT_EQ(read_dataset(p).head.size(), 0);  // /head only when asked for
   ASSERT_TRUE(d.has_grid_map);
   EXPECT_EQ(d.grid_map.height, 2);
   EXPECT_EQ(d.grid_map.width, 3);
   EXPECT_EQ(d.grid_map.cell_pixel, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(d.grid_map.entry_cell, w.grid_map.entry_cell);
+  EXPECT_EQ(d.grid_map.entry_pixel, w.grid_map.entry_pixel);
   EXPECT_EQ(d.grid_map.n_filled(), 6);
 }
 
@@ -227,6 +257,89 @@ TEST(UserArrays, LoadDataFromArraysKeepsImageShapeAndChecksRows) {
   npy::write(tmp("y1.npy"), iota(1, 0).data(), {1, 1});
   e = error_of([&] { load_data({"", tmp("x5.npy"), tmp("y1.npy")}); });
   EXPECT_NE(e.find("expected [N, n], [N, H, W] or [N, C, H, W]"), std::string::npos) << e;
+}
+
+}  // namespace ved
+
+namespace ved {
+
+// ---- Strings as other tools write them. h5py stores a Python str attribute as a scalar
+// variable-length UTF-8 string (f.attrs["mesh"] = "grid:3x2"), and a list of str through
+// h5py.string_dtype() as a variable-length UTF-8 dataset; MATLAB and Fortran codes write
+// fixed-length, space-padded ASCII. Written here with the HDF5 C API exactly so.
+namespace {
+
+void write_vlen_utf8_attr(hid_t obj, const char* key, const char* value) {
+  if (H5Aexists(obj, key) > 0) H5Adelete(obj, key);  // ved writes an empty mesh attribute
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t attr = H5Acreate2(obj, key, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(attr, type, &value);
+  H5Aclose(attr);
+  H5Sclose(space);
+  H5Tclose(type);
+}
+
+void write_space_padded_attr(hid_t obj, const char* key, const std::string& value, size_t size) {
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, size);
+  H5Tset_strpad(type, H5T_STR_SPACEPAD);
+  std::string padded = value + std::string(size - value.size(), ' ');
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t attr = H5Acreate2(obj, key, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(attr, type, padded.data());
+  H5Aclose(attr);
+  H5Sclose(space);
+  H5Tclose(type);
+}
+
+void write_vlen_utf8_dataset(hid_t file, const char* name, const std::vector<const char*>& values) {
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  hsize_t n = values.size();
+  hid_t space = H5Screate_simple(1, &n, nullptr);
+  hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  H5Dclose(ds);
+  H5Sclose(space);
+  H5Tclose(type);
+}
+
+}  // namespace
+
+TEST(Dataset, StringsWrittenByOtherToolsAreRead) {
+  Dataset w = grid_dataset();
+  w.mesh.clear();  // written below as h5py writes it
+  const std::string p = tmp("h5py_strings.h5");
+  write_dataset(p, w);
+  {
+    hid_t f = H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    write_vlen_utf8_attr(f, "mesh", "grid:3x2");
+    write_vlen_utf8_attr(f, "comment", "K in m\xC2\xB2/s, \xCE\xBB = 0.5");  // non-ASCII UTF-8
+    write_space_padded_attr(f, "units", "log10 m2/s", 16);
+    write_vlen_utf8_dataset(f, "names", {"well A", "", "w\xC3\xA9ll C"});
+    H5Fclose(f);
+  }
+  const Dataset d = read_dataset(p);
+  EXPECT_EQ(d.mesh, "grid:3x2");
+  EXPECT_EQ(d.text_attrs.at("comment"), "K in m\xC2\xB2/s, \xCE\xBB = 0.5");
+  EXPECT_EQ(d.text_attrs.at("units"), "log10 m2/s");  // the padding is not part of the value
+  EXPECT_EQ(d.x, w.x);
+  const h5::File f = h5::File::open_read(p);
+  std::vector<size_t> dims;
+  EXPECT_EQ(f.read_strings("names", &dims), (std::vector<std::string>{"well A", "", "w\xC3\xA9ll C"}));
+  EXPECT_EQ(dims, (std::vector<size_t>{3}));
+  // A string read as a number, or a number as a string, names what it found.
+  try {
+    f.read_strings("x", nullptr);
+    ADD_FAILURE() << "reading numbers as strings did not fail";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expected strings"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace ved
