@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "ved/util/blas_threads.hpp"
 #include "ved/util/error.hpp"
 
 // BLAS and LAPACK (OpenBLAS on Debian). The products with x and the factorisations are
@@ -32,8 +33,6 @@ void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n
              const double* abstol, int* m, double* w, double* z, const int* ldz, int* isuppz,
              double* work, const int* lwork, int* iwork, const int* liwork, int* info, size_t,
              size_t, size_t);
-// OpenBLAS only; weak so that another LAPACK provider still links (then it is null).
-void openblas_set_num_threads(int n) __attribute__((weak));
 }
 
 namespace ved::dense {
@@ -47,7 +46,7 @@ int to_int(Eigen::Index i) {
 void set_threads(int threads) {
   if (threads <= 0) return;
   Eigen::setNbThreads(threads);
-  if (openblas_set_num_threads) openblas_set_num_threads(threads);
+  set_blas_threads(threads);
 }
 
 // ---- Dense kernels. A row-major [N, n] matrix is, in memory, the column-major [n, N]

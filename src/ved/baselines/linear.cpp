@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "ved/baselines/dense.hpp"
 #include "ved/util/error.hpp"
@@ -162,10 +163,23 @@ void score_without_validation(const MatrixRM& xs, const MatrixRM& ys, const Spec
   }
 }
 
+// "fold training sets of A to B rows" for K contiguous folds of N rows.
+std::string kept_rows_text(Eigen::Index big_n, int folds) {
+  Eigen::Index lo = big_n, hi = 0;
+  for (int f = 0; f < folds; ++f) {
+    const Eigen::Index kept = big_n - (big_n * (f + 1) / folds - big_n * f / folds);
+    lo = std::min(lo, kept);
+    hi = std::max(hi, kept);
+  }
+  return "fold training sets of " + std::to_string(lo) + (lo == hi ? "" : " to " + std::to_string(hi)) + " rows";
+}
+
 Eigen::Index checked_latent(const LatentLinearModel& m, Eigen::Index r) {
   VED_CHECK(r >= 1 && r <= m.max_latent(),
             m.method << ": latent size " << r << " out of range [1, " << m.max_latent() << "]"
-                     << (m.method == "cca" ? " (CCA has at most min(n, m) = " : " (PCA has at most rank(x) = ")
+                     << (m.method == "cca"   ? " (CCA has at most min(n, m) = "
+                         : m.method == "rrr" ? " (reduced-rank regression has at most rank(Yhat) = "
+                                             : " (PCA has at most rank(x) = ")
                      << m.max_latent() << " usable directions on this training set)");
   return r;
 }
@@ -224,41 +238,65 @@ void LatentLinearModel::predict_sweep(const MatrixRM& x, const std::vector<Eigen
 
 // ---- CCA
 
-LatentLinearModel fit_cca(const MatrixRM& x, const MatrixRM& y, const LinearFitOptions& opt) {
-  check_training_data(x, y, "fit_cca");
-  VED_CHECK(opt.cca_ridge_x >= 0 && opt.cca_ridge_y >= 0 && std::isfinite(opt.cca_ridge_x) &&
-                std::isfinite(opt.cca_ridge_y),
-            "fit_cca: ridge x = " << opt.cca_ridge_x << ", y = " << opt.cca_ridge_y << "; each must be finite and >= 0");
-  VED_CHECK(opt.max_latent >= 0, "fit_cca: max_latent = " << opt.max_latent << "; expected >= 0 (0 = all)");
-  set_threads(opt.threads);
-  LatentLinearModel model;
-  model.method = "cca";
-  model.n_train = x.rows();
-  column_mean_scale(x, model.x_mean, model.x_scale);
-  column_mean_scale(y, model.y_mean, model.y_scale);
-  const MatrixRM xs = standardise(x, model.x_mean, model.x_scale);  // [N, n]
-  const MatrixRM ys = standardise(y, model.y_mean, model.y_scale);  // [N, m]
-  const double big_n = static_cast<double>(x.rows());
+namespace {
 
-  // 1. Correlation matrices (unit diagonal up to constant columns) and the ridge.
-  Eigen::MatrixXd lx = gram(xs) / big_n;  // [n, n]
-  Eigen::MatrixXd ly = gram(ys) / big_n;  // [m, m]
-  Eigen::MatrixXd k = cross(xs, ys) / big_n;  // [n, m] C_xy
-  lx.diagonal().array() += opt.cca_ridge_x;
-  ly.diagonal().array() += opt.cca_ridge_y;
-  VED_CHECK(cholesky_in_place(lx), "fit_cca: the covariance of x (" << x.cols() << " features, " << x.rows()
-                                       << " rows) plus ridge " << opt.cca_ridge_x
-                                       << " is not positive definite; x is rank deficient: raise --cca-ridge-x");
-  VED_CHECK(cholesky_in_place(ly), "fit_cca: the covariance of y (" << y.cols() << " outputs, " << y.rows()
-                                       << " rows) plus ridge " << opt.cca_ridge_y
-                                       << " is not positive definite; y is rank deficient: raise --cca-ridge-y");
+// Standardisation and correlation matrices of a training set: everything CCA needs, so
+// that several ridges can be fitted from one pass over the rows.
+struct CcaMoments {
+  Eigen::VectorXd x_mean, x_scale, y_mean, y_scale;
+  Eigen::MatrixXd cxx;  // [n, n] correlation of x (unit diagonal up to constant columns)
+  Eigen::MatrixXd cyy;  // [m, m]
+  Eigen::MatrixXd cxy;  // [n, m]
+  Eigen::Index n_train = 0;
+};
+
+CcaMoments cca_moments(const MatrixRM& x, const MatrixRM& y) {
+  CcaMoments mo;
+  mo.n_train = x.rows();
+  column_mean_scale(x, mo.x_mean, mo.x_scale);
+  column_mean_scale(y, mo.y_mean, mo.y_scale);
+  const MatrixRM xs = standardise(x, mo.x_mean, mo.x_scale);  // [N, n]
+  const MatrixRM ys = standardise(y, mo.y_mean, mo.y_scale);  // [N, m]
+  const double big_n = static_cast<double>(x.rows());
+  mo.cxx = gram(xs) / big_n;
+  mo.cyy = gram(ys) / big_n;
+  mo.cxy = cross(xs, ys) / big_n;
+  return mo;
+}
+
+// Which side was not positive definite, if any.
+enum class CcaFailure { none, x, y };
+
+// Regularised CCA from the moments (Vinod 1976); fills `model` unless a ridged correlation
+// matrix is not positive definite.
+CcaFailure cca_from_moments(const CcaMoments& mo, double eps_x, double eps_y, Eigen::Index max_latent,
+                            LatentLinearModel& model) {
+  const double big_n = static_cast<double>(mo.n_train);
+  // 1. Ridged correlation matrices and their Cholesky factors.
+  Eigen::MatrixXd lx = mo.cxx;
+  Eigen::MatrixXd ly = mo.cyy;
+  lx.diagonal().array() += eps_x;
+  ly.diagonal().array() += eps_y;
+  if (!cholesky_in_place(lx)) return CcaFailure::x;
+  if (!cholesky_in_place(ly)) return CcaFailure::y;
 
   // 2. Whitened cross-covariance K = L_x^-1 C_xy L_y^-T = U S V'.
+  Eigen::MatrixXd k = mo.cxy;
   triangular_solve("L", "N", lx, k);
   triangular_solve("R", "T", ly, k);
   Svd svd = thin_svd(k);
   Eigen::Index kk = svd.s.size();
-  if (opt.max_latent > 0) kk = std::min(kk, opt.max_latent);
+  if (max_latent > 0) kk = std::min(kk, max_latent);
+
+  model = LatentLinearModel{};
+  model.method = "cca";
+  model.n_train = mo.n_train;
+  model.x_mean = mo.x_mean;
+  model.x_scale = mo.x_scale;
+  model.y_mean = mo.y_mean;
+  model.y_scale = mo.y_scale;
+  model.cca_ridge_x = eps_x;
+  model.cca_ridge_y = eps_y;
 
   // 3. Encoder A = L_x^-T U: canonical directions of standardised x.
   model.encoder = svd.u.leftCols(kk);
@@ -267,12 +305,168 @@ LatentLinearModel fit_cca(const MatrixRM& x, const MatrixRM& y, const LinearFitO
 
   // 4. Decoder inputs without touching x again. A'(C_xx + eps I)A = U'U = I, so
   // Z'Z = N A'C_xx A = N (I - eps A'A); and A'C_xy = U'K L_y' = S V' L_y'.
-  Eigen::MatrixXd g = big_n * (Eigen::MatrixXd::Identity(kk, kk) - opt.cca_ridge_x * gram_cm(model.encoder));
+  Eigen::MatrixXd g = big_n * (Eigen::MatrixXd::Identity(kk, kk) - eps_x * gram_cm(model.encoder));
   const Eigen::MatrixXd zty = big_n * model.spectrum.asDiagonal() * svd.v.leftCols(kk).transpose() *
                               ly.triangularView<Eigen::Lower>().transpose();
   finish_decoder(model, g, zty);
+  return CcaFailure::none;
+}
+
+void check_ridges(double eps_x, double eps_y, const char* what) {
+  VED_CHECK(eps_x >= 0 && eps_y >= 0 && std::isfinite(eps_x) && std::isfinite(eps_y),
+            what << ": ridge x = " << eps_x << ", y = " << eps_y << "; each must be finite and >= 0");
+}
+
+}  // namespace
+
+LatentLinearModel fit_cca(const MatrixRM& x, const MatrixRM& y, const LinearFitOptions& opt) {
+  check_training_data(x, y, "fit_cca");
+  check_ridges(opt.cca_ridge_x, opt.cca_ridge_y, "fit_cca");
+  VED_CHECK(opt.max_latent >= 0, "fit_cca: max_latent = " << opt.max_latent << "; expected >= 0 (0 = all)");
+  set_threads(opt.threads);
+  LatentLinearModel model;
+  const CcaFailure failed = cca_from_moments(cca_moments(x, y), opt.cca_ridge_x, opt.cca_ridge_y, opt.max_latent, model);
+  VED_CHECK(failed != CcaFailure::x, "fit_cca: the covariance of x (" << x.cols() << " features, " << x.rows()
+                                         << " rows) plus ridge " << opt.cca_ridge_x
+                                         << " is not positive definite; x is rank deficient: raise --cca-ridge-x");
+  VED_CHECK(failed != CcaFailure::y, "fit_cca: the covariance of y (" << y.cols() << " outputs, " << y.rows()
+                                         << " rows) plus ridge " << opt.cca_ridge_y
+                                         << " is not positive definite; y is rank deficient: raise --cca-ridge-y");
   VED_CHECK(model.max_latent() >= 1, "fit_cca: no usable canonical direction (x or y constant on the training rows?)");
   return model;
+}
+
+// ---- CCA with eps by cross-validation
+
+std::vector<double> default_cca_eps_grid() {
+  std::vector<double> g;
+  for (int i = 0; i <= 8; ++i) g.push_back(std::pow(10.0, -4.0 + 0.75 * i));
+  return g;
+}
+
+const LatentLinearModel& CcaCvModel::model_for(Eigen::Index r) const {
+  const auto it = std::find(cv.latents.begin(), cv.latents.end(), r);
+  VED_CHECK(it != cv.latents.end(), "cca (cross-validated): latent size " << r << " was not among the sizes fitted");
+  return models[model_of[static_cast<size_t>(it - cv.latents.begin())]];
+}
+
+void CcaCvModel::predict_sweep(const MatrixRM& x,
+                               const std::function<void(Eigen::Index, const MatrixRM&)>& visit) const {
+  // One sweep per model over the sizes it serves, collected, then visited in ascending r.
+  std::vector<MatrixRM> y_hat(cv.latents.size());
+  for (size_t mi = 0; mi < models.size(); ++mi) {
+    std::vector<Eigen::Index> mine;
+    for (size_t i = 0; i < cv.latents.size(); ++i)
+      if (model_of[i] == mi) mine.push_back(cv.latents[i]);
+    models[mi].predict_sweep(x, mine, [&](Eigen::Index r, const MatrixRM& p) {
+      y_hat[static_cast<size_t>(std::find(cv.latents.begin(), cv.latents.end(), r) - cv.latents.begin())] = p;
+    });
+  }
+  for (size_t i = 0; i < cv.latents.size(); ++i) visit(cv.latents[i], y_hat[i]);
+}
+
+CcaCvModel fit_cca_cv(const MatrixRM& x, const MatrixRM& y, const std::vector<Eigen::Index>& latents,
+                      const LinearFitOptions& opt, const CcaCvOptions& cvo) {
+  check_training_data(x, y, "fit_cca_cv");
+  VED_CHECK(!latents.empty(), "fit_cca_cv: no latent sizes to select eps for");
+  for (size_t i = 0; i < latents.size(); ++i)
+    VED_CHECK(latents[i] >= 1 && (i == 0 || latents[i] > latents[i - 1]),
+              "fit_cca_cv: latent sizes must be >= 1 and strictly increasing; got " << latents[i] << " at position " << i);
+  const Eigen::Index big_n = x.rows();
+  VED_CHECK(cvo.folds >= 2 && cvo.folds <= big_n / 2,
+            "fit_cca_cv: " << cvo.folds << " folds for " << big_n << " training rows; expected 2 to " << big_n / 2
+                           << " (each fold needs at least 2 rows)");
+  CcaCvModel out;
+  CcaCvResult& cv = out.cv;
+  cv.eps_grid = cvo.eps_grid.empty() ? default_cca_eps_grid() : cvo.eps_grid;
+  for (double e : cv.eps_grid)
+    VED_CHECK(std::isfinite(e) && e > 0, "fit_cca_cv: grid eps " << e << "; each must be finite and > 0");
+  if (!cvo.tune_y) check_ridges(0, opt.cca_ridge_y, "fit_cca_cv");
+  cv.latents = latents;
+  cv.folds = cvo.folds;
+  cv.tune_y = cvo.tune_y;
+  set_threads(opt.threads);
+  const Eigen::Index n_grid = static_cast<Eigen::Index>(cv.eps_grid.size());
+  const Eigen::Index n_lat = static_cast<Eigen::Index>(latents.size());
+  const Eigen::Index r_max = latents.back();
+  auto eps_y_of = [&](double eps) { return cvo.tune_y ? eps : opt.cca_ridge_y; };
+
+  // Scores in the units of y standardised with every training row, the same for all folds.
+  Eigen::VectorXd y_mean, y_scale;
+  column_mean_scale(y, y_mean, y_scale);
+  const Eigen::ArrayXd inv_scale = y_scale.cwiseInverse().array();
+  cv.scores = Eigen::MatrixXd::Zero(n_grid, n_lat);
+  for (int f = 0; f < cvo.folds; ++f) {
+    // Fold f: rows [begin, end) held out, contiguous.
+    const Eigen::Index begin = big_n * f / cvo.folds, end = big_n * (f + 1) / cvo.folds;
+    const Eigen::Index held = end - begin, kept = big_n - held;
+    MatrixRM x_fit(kept, x.cols()), y_fit(kept, y.cols());
+    x_fit << x.topRows(begin), x.bottomRows(big_n - end);
+    y_fit << y.topRows(begin), y.bottomRows(big_n - end);
+    const MatrixRM x_held = x.middleRows(begin, held), y_held = y.middleRows(begin, held);
+    const CcaMoments mo = cca_moments(x_fit, y_fit);
+    const double count = static_cast<double>(held * y.cols());
+    for (Eigen::Index g = 0; g < n_grid; ++g) {
+      const double eps = cv.eps_grid[static_cast<size_t>(g)];
+      LatentLinearModel m;
+      const bool ok = cca_from_moments(mo, eps, eps_y_of(eps), r_max, m) == CcaFailure::none;
+      // Sizes this fold's model cannot serve score +inf for this eps.
+      std::vector<Eigen::Index> served;
+      for (Eigen::Index i = 0; i < n_lat; ++i) {
+        if (ok && latents[static_cast<size_t>(i)] <= m.max_latent())
+          served.push_back(latents[static_cast<size_t>(i)]);
+        else
+          cv.scores(g, i) = std::numeric_limits<double>::infinity();
+      }
+      if (served.empty()) continue;
+      Eigen::Index i = 0;
+      m.predict_sweep(x_held, served, [&](Eigen::Index, const MatrixRM& p) {
+        const double sse = ((p - y_held).array().rowwise() * inv_scale.transpose()).square().sum();
+        cv.scores(g, i++) += sse / count / cvo.folds;
+      });
+    }
+  }
+
+  // Per r the eps of lowest mean score (the first of equal ones); one refit per distinct eps.
+  cv.eps.resize(latents.size());
+  cv.eps_at_grid_edge.resize(latents.size());
+  out.model_of.resize(latents.size());
+  const auto [lo, hi] = std::minmax_element(cv.eps_grid.begin(), cv.eps_grid.end());
+  std::vector<double> fitted_eps;
+  for (Eigen::Index i = 0; i < n_lat; ++i) {
+    Eigen::Index best = 0;
+    cv.scores.col(i).minCoeff(&best);
+    VED_CHECK(std::isfinite(cv.scores(best, i)),
+              "fit_cca_cv: latent size " << latents[static_cast<size_t>(i)] << ": no eps of the grid gives that many usable "
+                                         << "canonical directions on every fold (" << kept_rows_text(big_n, cvo.folds)
+                                         << "); use fewer folds or smaller latent sizes");
+    const double eps = cv.eps_grid[static_cast<size_t>(best)];
+    cv.eps[static_cast<size_t>(i)] = eps;
+    cv.eps_at_grid_edge[static_cast<size_t>(i)] = cv.eps_grid.size() > 1 && (eps == *lo || eps == *hi);
+    const auto at = std::find(fitted_eps.begin(), fitted_eps.end(), eps);
+    if (at != fitted_eps.end()) {
+      out.model_of[static_cast<size_t>(i)] = static_cast<size_t>(at - fitted_eps.begin());
+      continue;
+    }
+    out.model_of[static_cast<size_t>(i)] = fitted_eps.size();  // the model fitted below for this eps
+    fitted_eps.push_back(eps);
+  }
+  const CcaMoments all = cca_moments(x, y);
+  for (size_t mi = 0; mi < fitted_eps.size(); ++mi) {
+    Eigen::Index r_needed = 0;
+    for (size_t i = 0; i < latents.size(); ++i)
+      if (out.model_of[i] == mi) r_needed = latents[i];
+    LatentLinearModel m;
+    const CcaFailure failed = cca_from_moments(all, fitted_eps[mi], eps_y_of(fitted_eps[mi]), r_max, m);
+    VED_CHECK(failed == CcaFailure::none, "fit_cca_cv: the correlation matrix of " << (failed == CcaFailure::x ? "x" : "y")
+                                              << " plus the selected ridge " << fitted_eps[mi]
+                                              << " is not positive definite on all " << big_n << " training rows");
+    VED_CHECK(m.max_latent() >= r_needed, "fit_cca_cv: with the selected eps " << fitted_eps[mi] << ", CCA on all "
+                                              << big_n << " training rows has " << m.max_latent()
+                                              << " usable directions; latent size " << r_needed << " needs more");
+    out.models.push_back(std::move(m));
+  }
+  return out;
 }
 
 // ---- PCA
@@ -382,6 +576,43 @@ RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val
   }
   model.weights = product(sp.v, false, shrink(model.alpha).asDiagonal() * q, false);
   return model;
+}
+
+// ---- Reduced-rank ridge regression
+
+ReducedRankFit fit_reduced_rank(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val, const MatrixRM& y_val,
+                                const RidgeOptions& opt, Eigen::Index max_latent) {
+  VED_CHECK(max_latent >= 0, "fit_reduced_rank: max_latent = " << max_latent << "; expected >= 0 (0 = all)");
+  ReducedRankFit out;
+  out.ridge = fit_ridge(x, y, x_val, y_val, opt);
+  const RidgeModel& ridge = out.ridge;
+  const Eigen::Index m = y.cols();
+  // Fitted standardised training outputs Yhat = X_s W [N, m]; its right singular vectors
+  // and squared singular values are the eigenpairs of Yhat'Yhat [m, m].
+  const MatrixRM fitted = times(standardise(x, ridge.x_mean, ridge.x_scale), ridge.weights, m);
+  Eigen::MatrixXd g = gram(fitted);
+  Eigenpairs e = symmetric_eigen(g, "Gram matrix of the fitted outputs");
+  Eigen::Index k = 0;
+  const double floor = 1e-12 * std::max(e.values.size() ? e.values[0] : 0.0, 0.0);
+  while (k < e.values.size() && e.values[k] > floor && e.values[k] > 0) ++k;
+  VED_CHECK(k >= 1, "fit_reduced_rank: the ridge fit is 0 on the training rows (alpha = " << ridge.alpha
+                                                                                         << "); nothing to truncate");
+  if (max_latent > 0) k = std::min(k, max_latent);
+  LatentLinearModel& model = out.model;
+  model.method = "rrr";
+  model.n_train = x.rows();
+  model.x_mean = ridge.x_mean;
+  model.x_scale = ridge.x_scale;
+  model.y_mean = ridge.y_mean;
+  model.y_scale = ridge.y_scale;
+  const Eigen::MatrixXd v = e.vectors.leftCols(k);           // [m, k] V
+  const Eigen::VectorXd d = e.values.head(k).cwiseSqrt();    // [k] singular values of Yhat
+  model.encoder = ridge.weights * v;                         // [n, k] W V
+  model.chol = d.asDiagonal();                               // Z = Yhat V = P D: Z'Z = D^2
+  model.orth = model.encoder * d.cwiseInverse().asDiagonal();  // W V D^-1
+  model.coef = d.asDiagonal() * v.transpose();               // [k, m] D V': prediction x_s W V_r V_r'
+  model.spectrum = e.values.head(k) / e.values.cwiseMax(0.0).sum();
+  return out;
 }
 
 }  // namespace ved

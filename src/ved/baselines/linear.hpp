@@ -49,10 +49,12 @@ struct LinearFitOptions {
   int threads = 0;              // BLAS and Eigen threads (0 = leave the current setting)
 };
 
-// A linear encoder x -> z in R^r and the least-squares decoder z -> y, for every r up to
-// max_latent() at once. Plain data: fit_cca/fit_pca fill it, the methods only read it.
+// A linear encoder x -> z in R^r and a linear decoder z -> y, for every r up to
+// max_latent() at once. Plain data: fit_cca/fit_pca/fit_reduced_rank fill it, the methods
+// only read it. The decoder is the least-squares fit of y on z_r (cca, pca) or, for rrr,
+// the rank-r truncation of ridge regression (coef = D V', not a least-squares refit).
 struct LatentLinearModel {
-  std::string method;        // "cca" or "pca"
+  std::string method;        // "cca", "pca" or "rrr"
   Eigen::VectorXd x_mean;    // [n] training mean of x
   Eigen::VectorXd x_scale;   // [n] training standard deviation of x (1 if constant)
   Eigen::VectorXd y_mean;    // [m]
@@ -60,11 +62,14 @@ struct LatentLinearModel {
   Eigen::MatrixXd encoder;   // [n, k] A: z = x_s A, directions in order of importance
   Eigen::MatrixXd chol;      // [k, k] lower-triangular L, L L' = Z'Z over the training set
   Eigen::MatrixXd orth;      // [n, k] A L^-T: x_s -> training-orthonormal coordinates
-  Eigen::MatrixXd coef;      // [k, m] L^-1 Z'Y_s: decoder in those coordinates
+  Eigen::MatrixXd coef;      // [k, m] L^-1 Z'Y_s (rrr: D V'): decoder in those coordinates
   // cca: canonical correlations (descending; shrunk slightly by the ridge);
-  // pca: fraction of x's (standardised) variance explained by each component.
+  // pca: fraction of x's (standardised) variance explained by each component;
+  // rrr: fraction of the fitted (ridge) standardised outputs' sum of squares in each direction.
   Eigen::VectorXd spectrum;  // [k]
   Eigen::Index n_train = 0;
+  double cca_ridge_x = 0;    // cca: the ridges it was fitted with
+  double cca_ridge_y = 0;
 
   Eigen::Index max_latent() const { return encoder.cols(); }
   Eigen::Index n_inputs() const { return x_mean.size(); }
@@ -85,6 +90,61 @@ struct LatentLinearModel {
 // k = min(n, m, N - 1) directions, fewer if later ones are linearly dependent on the
 // training set (then the decoder could not use them).
 LatentLinearModel fit_cca(const MatrixRM& x, const MatrixRM& y, const LinearFitOptions& opt = {});
+
+// ---- CCA with its ridge chosen by K-fold cross-validation.
+//
+// Every eps of the grid is fitted on K - 1 contiguous folds of the training rows and scored
+// on the held-out fold by the mean squared error of standardised y (the scales of all the
+// training rows, so every fold is scored in the same units), for every latent size at once
+// (predict_sweep). eps is chosen per r by the mean over folds, then the model for r is the
+// fit on all training rows with that eps. Each fold is standardised with its own training
+// rows' statistics, as the final fit is with all of them.
+//
+// Which ridge is tuned (tune_y). By default only eps_x, the ridge on x's correlation matrix,
+// with eps_y fixed at LinearFitOptions::cca_ridge_y: x is the side that needs it (Hanford:
+// n = 1475 inputs of rank <= 1000 on 2400 fold rows; y has m = 323 outputs), and a large
+// eps_y turns the method into another one: as eps_y -> infinity, C_yy + eps_y I ~ eps_y I,
+// the whitened cross-covariance tends to L_x^-1 C_xy / sqrt(eps_y), and the encoder to the
+// x directions of reduced-rank regression (exactly so at eps_x = 0; Izenman 1975), which is
+// a separate baseline (fit_reduced_rank). With tune_y = true, one shared eps_x = eps_y = eps
+// is searched instead.
+struct CcaCvOptions {
+  std::vector<double> eps_grid;  // empty: default_cca_eps_grid()
+  int folds = 5;                 // K >= 2, contiguous blocks of rows in file order
+  bool tune_y = false;           // false: eps on x only; true: the same eps on x and y
+};
+
+struct CcaCvResult {
+  std::vector<double> eps_grid;       // [G] as searched
+  std::vector<Eigen::Index> latents;  // [L] the sizes scored, ascending
+  // [G, L] mean over folds of the held-out MSE of standardised y; +inf where some fold had
+  // fewer than r usable directions (or x + eps was not positive definite on a fold).
+  Eigen::MatrixXd scores;
+  std::vector<double> eps;            // [L] chosen eps per latent size (lowest score)
+  std::vector<bool> eps_at_grid_edge; // [L] the chosen eps is the grid's smallest or largest
+  int folds = 0;
+  bool tune_y = false;
+};
+
+// CCA models for a list of latent sizes, each with its cross-validated eps: one fit on all
+// training rows per distinct chosen eps.
+struct CcaCvModel {
+  CcaCvResult cv;
+  std::vector<LatentLinearModel> models;  // one per distinct chosen eps
+  std::vector<size_t> model_of;           // [L] index into models for cv.latents[i]
+
+  const LatentLinearModel& model_for(Eigen::Index r) const;  // r must be one of cv.latents
+  // Calls visit(r, y_hat) for every r of cv.latents, ascending; y_hat [N, m] in y's units.
+  void predict_sweep(const MatrixRM& x, const std::function<void(Eigen::Index, const MatrixRM&)>& visit) const;
+};
+
+// latents: ascending, >= 1. opt.cca_ridge_x is ignored (searched); opt.cca_ridge_y is used
+// unless cv.tune_y; opt.max_latent is ignored (latents.back() is kept).
+CcaCvModel fit_cca_cv(const MatrixRM& x, const MatrixRM& y, const std::vector<Eigen::Index>& latents,
+                      const LinearFitOptions& opt = {}, const CcaCvOptions& cv = {});
+
+// The default eps grid: 10^t, t = -4, -3.25, ..., 2 (9 values).
+std::vector<double> default_cca_eps_grid();
 
 // PCA of standardised x (eigenvectors of its covariance, by decreasing variance),
 // k = rank of the training x (eigenvalues above 1e-10 of the largest).
@@ -133,6 +193,19 @@ struct RidgeModel {
 // average-leverage approximation; on Hanford both select the same alpha at N = 600 and 3000.
 RidgeModel fit_ridge(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val, const MatrixRM& y_val,
                      const RidgeOptions& opt = {});
+
+// Reduced-rank ridge regression (Mukherjee & Zhu 2011): the ridge fit W (fit_ridge, its
+// alpha selection included) truncated to rank r through the fitted standardised training
+// outputs Yhat = X_s W = P D V' (SVD): W_r = W V_r V_r'. Encoder z = x_s W V_r, decoder V_r';
+// every r from one fit, and at full rank (r = rank of Yhat) it is ridge itself. In the
+// model, encoder = W V, chol = D (Z'Z = D^2 as for the other methods) and coef = D V'.
+// k = the numerical rank of Yhat (squared singular values above 1e-12 of the largest).
+struct ReducedRankFit {
+  LatentLinearModel model;  // method "rrr"
+  RidgeModel ridge;         // the full-rank fit it truncates (alpha and how it was chosen)
+};
+ReducedRankFit fit_reduced_rank(const MatrixRM& x, const MatrixRM& y, const MatrixRM& x_val, const MatrixRM& y_val,
+                                const RidgeOptions& opt = {}, Eigen::Index max_latent = 0);
 
 // The default alpha grid for n_train training rows: n_train * 10^t, t = -6, -5.8, ..., 3
 // (x_s'x_s has trace n_train * n, so alpha / n_train is relative to a unit-variance feature).

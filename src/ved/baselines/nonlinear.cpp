@@ -326,7 +326,7 @@ KernelRidgeDecoder fit_kernel_ridge_decoder(const MatrixRM& z, const MatrixRM& y
   VED_CHECK(std::isfinite(opt.alpha), "fit_kernel_ridge_decoder: alpha = " << opt.alpha << "; expected a finite value");
   for (double a : opt.alphas)
     VED_CHECK(std::isfinite(a) && a >= 0, "fit_kernel_ridge_decoder: grid alpha " << a << "; each must be finite and >= 0");
-  check_bandwidth_options(opt.bandwidth_factor, 0, "fit_kernel_ridge_decoder");
+  check_bandwidth_options(opt.bandwidth_factor, opt.bandwidth, "fit_kernel_ridge_decoder");
   set_threads(opt.threads);
   KernelRidgeDecoder dec;
   column_mean_scale(y, dec.y_mean, dec.y_scale);
@@ -335,7 +335,7 @@ KernelRidgeDecoder fit_kernel_ridge_decoder(const MatrixRM& z, const MatrixRM& y
   dec.centre_sq_norms = z.rowwise().squaredNorm();
   Eigen::MatrixXd k = training_squared_distances(dec.centres, dec.centre_sq_norms);
   dec.median_distance = median_pair_distance(k);
-  dec.bandwidth = choose_bandwidth(dec.median_distance, opt.bandwidth_factor, 0, "fit_kernel_ridge_decoder");
+  dec.bandwidth = choose_bandwidth(dec.median_distance, opt.bandwidth_factor, opt.bandwidth, "fit_kernel_ridge_decoder");
   gaussian_in_place(k, dec.bandwidth);
   const Eigen::Index n = z.rows();
 
@@ -390,6 +390,10 @@ KernelRidgeDecoder fit_kernel_ridge_decoder(const MatrixRM& z, const MatrixRM& y
 }
 
 MatrixRM KernelRidgeDecoder::predict(const MatrixRM& z) const {
+  return unstandardise(predict_standardised(z), y_mean, y_scale);
+}
+
+MatrixRM KernelRidgeDecoder::predict_standardised(const MatrixRM& z) const {
   VED_CHECK(z.cols() == n_latent(), "kernel ridge decoder: codes have " << z.cols() << " columns; it was fitted on "
                                                                          << n_latent());
   MatrixRM ys(z.rows(), y_mean.size());
@@ -399,7 +403,65 @@ MatrixRM KernelRidgeDecoder::predict(const MatrixRM& z) const {
     gaussian_in_place(k, bandwidth);
     ys.middleRows(begin, rows) = product(k, false, dual, false);
   }
-  return unstandardise(ys, y_mean, y_scale);
+  return ys;
+}
+
+// ---- Kernel regression of y on x (kernel ridge and kernel reduced-rank ridge)
+
+KernelRegression fit_kernel_regression(const MatrixRM& x, const MatrixRM& y, const KernelRidgeOptions& opt) {
+  check_training_data(x, y, "fit_kernel_regression");
+  KernelRegression kr;
+  column_mean_scale(x, kr.x_mean, kr.x_scale);
+  kr.krr = fit_kernel_ridge_decoder(standardise(x, kr.x_mean, kr.x_scale), y, opt);
+  // Fitted standardised outputs: (K + alpha I) D = Y_s, so K D = Y_s - alpha D.
+  const MatrixRM fitted =
+      standardise(y, kr.krr.y_mean, kr.krr.y_scale) - MatrixRM(kr.krr.alpha * kr.krr.dual);  // [N, m]
+  Eigen::MatrixXd g = gram(fitted);
+  Eigenpairs e = symmetric_eigen(g, "Gram matrix of the fitted outputs");
+  Eigen::Index k = 0;
+  const double floor = 1e-12 * std::max(e.values.size() ? e.values[0] : 0.0, 0.0);
+  while (k < e.values.size() && e.values[k] > floor && e.values[k] > 0) ++k;
+  VED_CHECK(k >= 1, "fit_kernel_regression: the kernel ridge fit is 0 on the training rows (alpha = " << kr.krr.alpha
+                                                                                                    << ")");
+  kr.directions = e.vectors.leftCols(k);
+  kr.spectrum = e.values.head(k) / e.values.cwiseMax(0.0).sum();
+  return kr;
+}
+
+MatrixRM KernelRegression::predict(const MatrixRM& x) const {
+  VED_CHECK(x.cols() == n_inputs(), "kernel ridge: x has " << x.cols() << " features; the model was fitted on "
+                                                           << n_inputs());
+  return krr.predict(standardise(x, x_mean, x_scale));
+}
+
+MatrixRM KernelRegression::encode(const MatrixRM& x, Eigen::Index r) const {
+  VED_CHECK(r >= 1 && r <= max_latent(), "kernel reduced-rank regression: latent size " << r << " out of range [1, "
+                                                                                        << max_latent() << "]");
+  VED_CHECK(x.cols() == n_inputs(), "kernel reduced-rank regression: x has " << x.cols()
+                                                                             << " features; the model was fitted on "
+                                                                             << n_inputs());
+  return krr.predict_standardised(standardise(x, x_mean, x_scale)) * directions.leftCols(r);
+}
+
+void KernelRegression::predict_sweep(const MatrixRM& x, const std::vector<Eigen::Index>& latents,
+                                     const std::function<void(Eigen::Index, const MatrixRM&)>& visit) const {
+  if (latents.empty()) return;
+  for (size_t i = 0; i < latents.size(); ++i) {
+    VED_CHECK(latents[i] >= 1 && latents[i] <= max_latent(),
+              "kernel reduced-rank regression: latent size " << latents[i] << " out of range [1, " << max_latent()
+                                                             << "] (the rank of the fitted training outputs)");
+    VED_CHECK(i == 0 || latents[i] > latents[i - 1],
+              "kernel reduced-rank regression: latent sizes must be strictly increasing; got " << latents[i - 1]
+                                                                                               << " then " << latents[i]);
+  }
+  const MatrixRM z = encode(x, latents.back());  // [M, r_max]
+  MatrixRM ys = MatrixRM::Zero(x.rows(), directions.rows());
+  Eigen::Index done = 0;
+  for (Eigen::Index r : latents) {
+    ys.noalias() += z.middleCols(done, r - done) * directions.middleCols(done, r - done).transpose();
+    done = r;
+    visit(r, unstandardise(ys, krr.y_mean, krr.y_scale));
+  }
 }
 
 }  // namespace ved

@@ -133,6 +133,7 @@ LinearDecoder fit_linear_decoder(const MatrixRM& z, const MatrixRM& y);
 
 struct KernelRidgeOptions {
   double bandwidth_factor = 1.0;  // h_z = factor * median pairwise distance of the training codes
+  double bandwidth = 0;           // > 0: h_z itself (bandwidth_factor is then ignored)
   // sklearn's KernelRidge convention: dual coefficients (K + alpha I)^-1 Y_s.
   double alpha = -1;              // >= 0: use this value; < 0: select from `alphas` by GCV
   std::vector<double> alphas;     // grid (empty: 10^t, t = -6, -5.75, ..., 2)
@@ -154,10 +155,49 @@ struct KernelRidgeDecoder {
 
   Eigen::Index n_latent() const { return centres.cols(); }
   MatrixRM predict(const MatrixRM& z) const;  // z [M, r] -> y [M, m] in y's units
+  MatrixRM predict_standardised(const MatrixRM& z) const;  // the same, standardised y: K(z) dual
 };
 
 // z [N, r] training codes, y [N, m] in y's units.
 KernelRidgeDecoder fit_kernel_ridge_decoder(const MatrixRM& z, const MatrixRM& y, const KernelRidgeOptions& opt = {});
+
+// ---- Supervised kernel regression of y on x: kernel ridge, and its reduced-rank truncation.
+//
+//   KernelRegression kr = fit_kernel_regression(x_train, y_train);   // one fit serves both
+//   MatrixRM y_full = kr.predict(x_test);                             // kernel ridge ("kridge")
+//   kr.predict_sweep(x_test, {5, 50, 147}, visit);                    // rank r ("krrr")
+//
+// Kernel ridge regression of standardised y on standardised x with the Gaussian kernel of
+// kernel PCA and diffusion maps (h = bandwidth_factor * median pairwise distance of the
+// standardised training inputs, or h given) and alpha by GCV from the grid, exactly as the
+// kernel ridge decoder on codes (fit_kernel_ridge_decoder, with the standardised x as the
+// codes). Kernel reduced-rank ridge regression (Mukherjee & Zhu 2011, section 4) truncates
+// it through the fitted standardised training outputs Yhat = K D = Y_s - alpha D (D the dual
+// coefficients) = P S V' (SVD): the rank-r prediction is k(x)'D V_r V_r'. Encoder
+// z = k(x)'D V_r (nonlinear in x), decoder V_r'; every r from one fit, and at r = rank(Yhat)
+// it is kernel ridge itself. Cost at Hanford size: kernel ridge's N x N kernel and full
+// eigendecomposition (GCV), then one m x m eigenproblem.
+struct KernelRegression {
+  Eigen::VectorXd x_mean, x_scale;  // [n] training statistics of x
+  KernelRidgeDecoder krr;           // kernel ridge on standardised x (its centres)
+  Eigen::MatrixXd directions;       // [m, k] V, by decreasing singular value of Yhat
+  // Share of ||Yhat||_F^2 (standardised) in each direction, descending.
+  Eigen::VectorXd spectrum;         // [k]
+
+  Eigen::Index max_latent() const { return directions.cols(); }
+  Eigen::Index n_inputs() const { return x_mean.size(); }
+  MatrixRM predict(const MatrixRM& x) const;                   // kernel ridge: [M, n] -> [M, m] in y's units
+  MatrixRM encode(const MatrixRM& x, Eigen::Index r) const;    // [M, n] -> z [M, r], z = k(x)'D V_r
+  // Calls visit(r, y_hat) for each r of `latents` (strictly increasing, in [1, max_latent()]),
+  // y_hat [M, m] in y's units: the rank-r truncation. One kernel evaluation for all r.
+  void predict_sweep(const MatrixRM& x, const std::vector<Eigen::Index>& latents,
+                     const std::function<void(Eigen::Index, const MatrixRM&)>& visit) const;
+};
+
+// x [N, n], y [N, m] in their units. opt as for the kernel ridge decoder (bandwidth and
+// bandwidth_factor refer to standardised x). k = the numerical rank of Yhat (squared
+// singular values above 1e-12 of the largest).
+KernelRegression fit_kernel_regression(const MatrixRM& x, const MatrixRM& y, const KernelRidgeOptions& opt = {});
 
 // The default alpha grid of fit_kernel_ridge_decoder: 10^t, t = -6, -5.75, ..., 2.
 std::vector<double> default_kernel_ridge_alphas();

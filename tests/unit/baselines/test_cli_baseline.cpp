@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -69,7 +70,8 @@ MatrixRM take(const MatrixRM& a, const std::vector<int64_t>& rows) {
 
 TEST(BaselineCli, CcaWithTestFileMatchesTheLibrary) {
   const Files& f = files();
-  test::RunResult r = run_ved("baseline --method cca --latent 4,1,2:3 --data " + f.train + " --test " + f.test + " --json");
+  test::RunResult r = run_ved("baseline --method cca --cca-ridge-x 1e-4 --latent 4,1,2:3 --data " + f.train + " --test " +
+                              f.test + " --json");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::vector<nlohmann::json> lines = json_lines(r.out);
   ASSERT_EQ(lines.size(), 4u) << r.out;
@@ -87,6 +89,89 @@ TEST(BaselineCli, CcaWithTestFileMatchesTheLibrary) {
     EXPECT_NEAR(j["canonical_correlation"].get<double>(), cca.spectrum[i], 1e-12);
     EXPECT_GE(j["fit_seconds"].get<double>(), 0.0);
   }
+}
+
+// Without --cca-ridge-x, eps_x is chosen per r by 5-fold cross-validation on the training
+// rows: the library's fit_cca_cv, the same eps, model and scores.
+TEST(BaselineCli, CcaCrossValidatesItsRidgeByDefault) {
+  const Files& f = files();
+  test::RunResult r = run_ved("baseline --method cca --latent 1,3,5 --data " + f.train + " --test " + f.test + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  const std::vector<Eigen::Index> latents = {1, 3, 5};
+  const CcaCvModel cv = fit_cca_cv(f.d.x, f.d.y, latents);
+  for (size_t i = 0; i < latents.size(); ++i) {
+    const nlohmann::json& j = lines[i];
+    const Eigen::Index k = latents[i];
+    EXPECT_EQ(j["latent"], k);
+    EXPECT_EQ(j["cca_ridge_selection"], "5-fold cv");
+    EXPECT_EQ(j["cca_ridge_x"].get<double>(), cv.cv.eps[i]);
+    EXPECT_EQ(j["cca_cv_grid"].get<std::vector<double>>(), cv.cv.eps_grid);
+    const double best = *std::min_element(j["cca_cv_scores"].begin(), j["cca_cv_scores"].end());
+    EXPECT_NEAR(best, cv.cv.scores.col(static_cast<Eigen::Index>(i)).minCoeff(), 1e-12);
+    const LatentLinearModel& m = cv.model_for(k);
+    const ReconstructionMetrics want = reconstruction_metrics(f.t.y, m.predict(f.t.x, k), m.y_mean);
+    EXPECT_NEAR(j["rel_l2_fluct"].get<double>(), want.rel_l2_fluct, 1e-12) << "r = " << k;
+  }
+  test::RunResult bad = run_ved("baseline --method cca --cca-ridge-x often --data " + f.train);
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("--cca-ridge-x 'often': expected cv"), std::string::npos) << bad.err;
+}
+
+// Reduced-rank ridge regression: the library's fit, its alpha (leave-one-out without
+// validation rows, as ridge) and, at the rank of the fit, ridge's own prediction.
+TEST(BaselineCli, ReducedRankRegressionMatchesTheLibraryAndReachesRidge) {
+  const Files& f = files();
+  test::RunResult r = run_ved("baseline --method rrr --latent 1,2,5 --data " + f.train + " --test " + f.test +
+                              " --json --row-errors");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  const MatrixRM none(0, f.d.x.cols()), none_y(0, f.d.y.cols());
+  const ReducedRankFit fit = fit_reduced_rank(f.d.x, f.d.y, none, none_y);
+  double previous = 1e300;
+  for (size_t i = 0; i < 3; ++i) {
+    const Eigen::Index k = lines[i]["latent"].get<Eigen::Index>();
+    const ReconstructionMetrics want = reconstruction_metrics(f.t.y, fit.model.predict(f.t.x, k), fit.model.y_mean);
+    EXPECT_NEAR(lines[i]["rel_l2_fluct"].get<double>(), want.rel_l2_fluct, 1e-12) << "r = " << k;
+    EXPECT_EQ(lines[i]["alpha"].get<double>(), fit.ridge.alpha);
+    EXPECT_EQ(lines[i]["alpha_selection"], "loo");
+    EXPECT_EQ(lines[i]["row_sq_err"].size(), 50u);
+    EXPECT_LE(lines[i]["explained_fitted"].get<double>(), 1.0 + 1e-12);
+    previous = lines[i]["rel_l2_fluct"].get<double>();
+  }
+  // y has 5 outputs: rank 5 is the full ridge fit.
+  test::RunResult ridge = run_ved("baseline --method ridge --data " + f.train + " --test " + f.test + " --json");
+  ASSERT_EQ(ridge.code, 0) << ridge.err;
+  EXPECT_NEAR(json_lines(ridge.out).at(0)["rel_l2_fluct"].get<double>(), previous, 1e-9);
+}
+
+// Kernel ridge (one line) and its rank-r truncation: the library's fit_kernel_regression.
+TEST(BaselineCli, KernelRegressionMatchesTheLibrary) {
+  const Files& f = files();
+  test::RunResult full = run_ved("baseline --method kridge --data " + f.train + " --test " + f.test + " --json");
+  ASSERT_EQ(full.code, 0) << full.err;
+  test::RunResult low = run_ved("baseline --method krrr --latent 2,5 --data " + f.train + " --test " + f.test + " --json");
+  ASSERT_EQ(low.code, 0) << low.err;
+  const KernelRegression kr = fit_kernel_regression(f.d.x, f.d.y);
+  const Eigen::VectorXd y_mean = f.d.y.colwise().mean().transpose();
+  const std::vector<nlohmann::json> one = json_lines(full.out);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_TRUE(one[0]["latent"].is_null());
+  EXPECT_NEAR(one[0]["rel_l2_fluct"].get<double>(), reconstruction_metrics(f.t.y, kr.predict(f.t.x), y_mean).rel_l2_fluct,
+              1e-12);
+  EXPECT_EQ(one[0]["krr_alpha"].get<double>(), kr.krr.alpha);
+  const std::vector<nlohmann::json> lines = json_lines(low.out);
+  ASSERT_EQ(lines.size(), 2u);
+  std::vector<double> want;
+  kr.predict_sweep(f.t.x, {2, 5}, [&](Eigen::Index, const MatrixRM& y_hat) {
+    want.push_back(reconstruction_metrics(f.t.y, y_hat, y_mean).rel_l2_fluct);
+  });
+  EXPECT_NEAR(lines[0]["rel_l2_fluct"].get<double>(), want[0], 1e-12);
+  EXPECT_NEAR(lines[1]["rel_l2_fluct"].get<double>(), want[1], 1e-12);
+  // At full rank (m = 5) the truncation is kernel ridge itself.
+  EXPECT_NEAR(lines[1]["rel_l2_fluct"].get<double>(), one[0]["rel_l2_fluct"].get<double>(), 1e-9);
 }
 
 TEST(BaselineCli, SplitUsesTheSharedSeededSplit) {

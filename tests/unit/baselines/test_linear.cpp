@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -401,6 +402,163 @@ TEST(BaselineRidge, SelectionOnFewerRowsThanInputsDoesNotInterpolate) {
 }
 
 // ---- Errors name the values and the fix.
+
+// ---- Reduced-rank ridge regression.
+
+TEST(BaselineReducedRank, FullRankIsRidge) {
+  const MatrixRM x = gaussian(260, 12, 40), w = gaussian(12, 5, 41), noise = gaussian(260, 5, 42);
+  const MatrixRM y = x * w + 0.7 * noise;
+  const MatrixRM x_train = x.topRows(200), y_train = y.topRows(200), x_test = x.bottomRows(60);
+  for (double alpha : {-1.0, 0.0, 25.0}) {  // selected by leave-one-out, none, fixed
+    RidgeOptions opt;
+    opt.alpha = alpha;
+    const ReducedRankFit rrr = fit_reduced_rank(x_train, y_train, MatrixRM(0, 12), MatrixRM(0, 5), opt);
+    const RidgeModel ridge = fit_ridge(x_train, y_train, MatrixRM(0, 12), MatrixRM(0, 5), opt);
+    EXPECT_EQ(rrr.ridge.alpha, ridge.alpha);
+    EXPECT_EQ(rrr.model.method, "rrr");
+    ASSERT_EQ(rrr.model.max_latent(), 5);
+    EXPECT_LT(rel_error(ridge.predict(x_test), rrr.model.predict(x_test, 5)), 1e-12) << "alpha " << alpha;
+    EXPECT_NEAR(rrr.model.spectrum.sum(), 1.0, 1e-12);
+  }
+}
+
+TEST(BaselineReducedRank, TrainingFitIsTheRankRTruncationOfTheRidgeFit) {
+  // Independent route: ridge by its normal equations, then Eckart-Young: the best rank-r
+  // approximation of the fitted standardised outputs from Eigen's SVD of them.
+  const MatrixRM x = gaussian(150, 10, 43), w = gaussian(10, 6, 44), noise = gaussian(150, 6, 45);
+  const MatrixRM y = x * w + 0.5 * noise;
+  const double alpha = 12.0;
+  RidgeOptions opt;
+  opt.alpha = alpha;
+  const ReducedRankFit rrr = fit_reduced_rank(x, y, MatrixRM(0, 10), MatrixRM(0, 6), opt);
+  const Eigen::MatrixXd xs = standardised(x, x), ys = standardised(y, y);
+  const Eigen::MatrixXd w_ridge =
+      (xs.transpose() * xs + alpha * Eigen::MatrixXd::Identity(10, 10)).ldlt().solve(xs.transpose() * ys);
+  const Eigen::MatrixXd fitted = xs * w_ridge;  // [N, m]
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(fitted, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  const Eigen::RowVectorXd y_mean = y.colwise().mean();
+  const Eigen::RowVectorXd y_sd = ((y.rowwise() - y_mean).colwise().squaredNorm() / 150.0).cwiseSqrt();
+  std::vector<Eigen::Index> latents = {1, 2, 3, 4, 5, 6};
+  int visited = 0;
+  rrr.model.predict_sweep(x, latents, [&](Eigen::Index r, const MatrixRM& y_hat) {
+    ++visited;
+    const Eigen::MatrixXd truncated = svd.matrixU().leftCols(r) * svd.singularValues().head(r).asDiagonal() *
+                                      svd.matrixV().leftCols(r).transpose();
+    const MatrixRM want = (truncated.array().rowwise() * y_sd.array()).rowwise() + y_mean.array();
+    EXPECT_LT(rel_error(want, y_hat), 1e-10) << "r = " << r;
+    // Eckart-Young: the truncation error is the tail of the singular values.
+    const MatrixRM ys_hat = (y_hat.rowwise() - y_mean).array().rowwise() / y_sd.array();
+    EXPECT_NEAR((MatrixRM(fitted) - ys_hat).squaredNorm(), svd.singularValues().tail(6 - r).squaredNorm(),
+                1e-9 * fitted.squaredNorm());
+    // encode then decode is the same map, with decoder V_r'.
+    EXPECT_LT(rel_error(y_hat, rrr.model.decode(rrr.model.encode(x, r))), 1e-12) << "r = " << r;
+  });
+  EXPECT_EQ(visited, 6);
+}
+
+// ---- CCA with eps by cross-validation.
+
+// x: 3 signal columns and 57 pure-noise columns, N = 120 rows (96 per fold training set):
+// unregularised CCA sees spurious correlations of y with the noise directions, so a larger
+// eps on x must predict held-out rows better.
+struct NoisyCcaProblem {
+  MatrixRM x, y;
+};
+
+NoisyCcaProblem noisy_cca_problem() {
+  NoisyCcaProblem p;
+  const Eigen::Index big_n = 120, n = 90, m = 4;
+  const MatrixRM latent = gaussian(big_n, 3, 50);
+  p.x = 0.3 * gaussian(big_n, n, 51);
+  p.x.leftCols(3) += latent;
+  p.y = latent * gaussian(3, m, 52) + 0.5 * gaussian(big_n, m, 53);
+  return p;
+}
+
+// Direct hold-out computation with the public fit_cca: fold f holds out the rows
+// [N f / K, N (f + 1) / K); the score is the MSE of y standardised with all training rows.
+double direct_cv_score(const NoisyCcaProblem& p, double eps_x, double eps_y, Eigen::Index r, int folds) {
+  const Eigen::Index big_n = p.x.rows();
+  const Eigen::RowVectorXd mean = p.y.colwise().mean();
+  const Eigen::RowVectorXd sd = ((p.y.rowwise() - mean).colwise().squaredNorm() / static_cast<double>(big_n)).cwiseSqrt();
+  double total = 0;
+  for (int f = 0; f < folds; ++f) {
+    const Eigen::Index begin = big_n * f / folds, end = big_n * (f + 1) / folds;
+    std::vector<int64_t> fit_rows, held_rows;
+    for (Eigen::Index i = 0; i < big_n; ++i) (i >= begin && i < end ? held_rows : fit_rows).push_back(i);
+    auto take = [](const MatrixRM& a, const std::vector<int64_t>& rows) {
+      MatrixRM out(static_cast<Eigen::Index>(rows.size()), a.cols());
+      for (size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = a.row(rows[i]);
+      return out;
+    };
+    LinearFitOptions opt;
+    opt.cca_ridge_x = eps_x;
+    opt.cca_ridge_y = eps_y;
+    const LatentLinearModel m = fit_cca(take(p.x, fit_rows), take(p.y, fit_rows), opt);
+    const MatrixRM err = m.predict(take(p.x, held_rows), r) - take(p.y, held_rows);
+    total += (err.array().rowwise() / sd.array()).square().mean();
+  }
+  return total / folds;
+}
+
+TEST(BaselineCcaCv, PicksTheEpsOfADirectHoldOutComputation) {
+  const NoisyCcaProblem p = noisy_cca_problem();
+  const std::vector<Eigen::Index> latents = {1, 2, 3, 4};
+  const CcaCvModel cv = fit_cca_cv(p.x, p.y, latents);
+  ASSERT_EQ(cv.cv.eps_grid, default_cca_eps_grid());
+  ASSERT_EQ(cv.cv.eps.size(), 4u);
+  for (size_t i = 0; i < latents.size(); ++i) {
+    const Eigen::Index r = latents[i];
+    double best = std::numeric_limits<double>::infinity(), best_eps = 0;
+    for (size_t g = 0; g < cv.cv.eps_grid.size(); ++g) {
+      const double eps = cv.cv.eps_grid[g];
+      const double score = direct_cv_score(p, eps, 1e-4, r, 5);
+      EXPECT_NEAR(cv.cv.scores(static_cast<Eigen::Index>(g), static_cast<Eigen::Index>(i)), score, 1e-9 * score)
+          << "r = " << r << ", eps = " << eps;
+      if (score < best) best = score, best_eps = eps;
+    }
+    EXPECT_EQ(cv.cv.eps[i], best_eps) << "r = " << r;
+    // The noise directions make small eps lose: the selection is well above the grid's floor.
+    EXPECT_GE(cv.cv.eps[i], 0.1) << "r = " << r;
+    EXPECT_GT(direct_cv_score(p, 1e-4, 1e-4, r, 5), 1.2 * best) << "r = " << r;
+    // The model for r is CCA refitted on every training row with the chosen eps.
+    LinearFitOptions opt;
+    opt.cca_ridge_x = best_eps;
+    const LatentLinearModel all = fit_cca(p.x, p.y, opt);
+    EXPECT_EQ(cv.model_for(r).cca_ridge_x, best_eps);
+    EXPECT_LT(rel_error(all.predict(p.x, r), cv.model_for(r).predict(p.x, r)), 1e-10) << "r = " << r;
+  }
+  std::vector<Eigen::Index> seen;
+  cv.predict_sweep(p.x, [&](Eigen::Index r, const MatrixRM& y_hat) {
+    seen.push_back(r);
+    EXPECT_LT(rel_error(cv.model_for(r).predict(p.x, r), y_hat), 1e-12);
+  });
+  EXPECT_EQ(seen, latents);
+}
+
+TEST(BaselineCcaCv, SharedEpsOnBothSidesAndErrors) {
+  const NoisyCcaProblem p = noisy_cca_problem();
+  CcaCvOptions opt;
+  opt.tune_y = true;
+  opt.folds = 4;
+  opt.eps_grid = {1e-3, 1.0, 30.0};
+  const CcaCvModel cv = fit_cca_cv(p.x, p.y, {2}, LinearFitOptions{}, opt);
+  for (size_t g = 0; g < 3; ++g)
+    EXPECT_NEAR(cv.cv.scores(static_cast<Eigen::Index>(g), 0), direct_cv_score(p, opt.eps_grid[g], opt.eps_grid[g], 2, 4),
+                1e-9);
+  EXPECT_EQ(cv.model_for(2).cca_ridge_x, cv.model_for(2).cca_ridge_y);
+  EXPECT_NE(error_text([&] { fit_cca_cv(p.x, p.y, {2}, LinearFitOptions{}, CcaCvOptions{{}, 1, false}); })
+                .find("fit_cca_cv: 1 folds for 120 training rows; expected 2 to 60"),
+            std::string::npos);
+  EXPECT_NE(error_text([&] { fit_cca_cv(p.x, p.y, {2}, LinearFitOptions{}, CcaCvOptions{{0.0}, 5, false}); })
+                .find("fit_cca_cv: grid eps 0; each must be finite and > 0"),
+            std::string::npos);
+  const std::string too_big = error_text([&] { fit_cca_cv(p.x, p.y, {5}); });
+  EXPECT_NE(too_big.find("fit_cca_cv: latent size 5: no eps of the grid gives that many usable canonical directions on "
+                         "every fold (fold training sets of 96 rows)"),
+            std::string::npos)
+      << too_big;
+}
 
 TEST(BaselineErrors, MessagesNameValuesAndFix) {
   const MatrixRM x = gaussian(30, 4, 24), y = gaussian(30, 2, 25);

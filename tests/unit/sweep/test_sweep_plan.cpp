@@ -58,8 +58,9 @@ TEST(SweepPlan, BaselinesHaveOneRunPerLatentAndSize) {
   auto plan = make_plan(o, 1000);
   // cca: r = 5, 50 at n = 100 (r < n), r = 5, 50, 300 at all rows; ridge and kridge: one per size.
   EXPECT_EQ(plan.size(), 2u + 3u + 2u + 2u);
-  for (const auto& r : plan)
+  for (const auto& r : plan) {
     if (r.method == "cca") EXPECT_LT(r.params["latent"].get<int>(), r.params["train_size"].get<long>() ? 100 : 1000);
+  }
 }
 
 TEST(SweepPlan, PresetsAreOneAxisWithTheirArguments) {
