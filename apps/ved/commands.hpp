@@ -19,6 +19,7 @@ void add_sweep_command(CLI::App& app);
 void add_baseline_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_invert_command(CLI::App& app);
 
 // Built with LibTorch only (VED_HAVE_TRAIN).
 void add_train_command(CLI::App& app);
@@ -26,5 +27,6 @@ void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_condition_command(CLI::App& app);
 
 }  // namespace ved::app

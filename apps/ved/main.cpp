@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
                "with variational encoder-decoders (VEDs)."};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
-  app.set_version_flag("--version", "ved 0.1.0");
+  app.set_version_flag("--version", "ved " VED_VERSION);
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   ved::app::add_info_command(app);
   ved::app::add_solve_command(app);
@@ -49,12 +49,14 @@ int main(int argc, char** argv) {
   ved::app::add_baseline_command(app);
   ved::app::add_report_command(app);
   ved::app::add_demo_command(app);
+  ved::app::add_invert_command(app);
 #ifdef VED_HAVE_TRAIN
   ved::app::add_train_command(app);
   ved::app::add_eval_command(app);
   ved::app::add_predict_command(app);
   ved::app::add_sample_command(app);
   ved::app::add_export_command(app);
+  ved::app::add_condition_command(app);
 #endif
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
     sub->add_option("--config", "TOML file with values for this command's options (flags win)");
