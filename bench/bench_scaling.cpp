@@ -85,8 +85,7 @@ const char* const kHelp =
 
 std::vector<int> parse_list(const std::string& s, const std::string& what) {
   std::vector<int> v;
-  std::stringstream ss(s);
-  for (std::string t; std::getline(ss, t, ',');) {
+  for (const std::string& t : ved::split_list(s)) {
     const std::optional<int64_t> k = ved::try_parse_integer(t, 1, std::numeric_limits<int>::max());
     VED_CHECK(k, what << " " << s << ": '" << t << "' is not a positive integer");
     v.push_back(static_cast<int>(*k));

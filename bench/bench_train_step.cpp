@@ -42,13 +42,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<int> parse_list(const std::string& s) {
-  std::vector<int> v;
-  std::stringstream ss(s);
-  for (std::string t; std::getline(ss, t, ',');) v.push_back(std::stoi(t));
-  return v;
-}
-
 void sync(const torch::Device& d) {
 #ifdef VED_HAVE_CUDA
   if (d.is_cuda()) torch::cuda::synchronize();
@@ -151,7 +144,7 @@ int main(int argc, char** argv) {
          torch::randn({samples, 323}, torch::TensorOptions().device(dev))};
   ved::LossWeights w;  // β = 1e-3, λ = 1e-2
   nlohmann::json res = {{"device", device}, {"threads", threads}, {"steps", steps}, {"precision", precision}};
-  for (int b : parse_list(batches)) {
+  for (int b : ved::parse_int_list(batches, "--batches")) {
     ved::Ved model(reference_config());
     model->to(dev);
     res["parameters"] = ved::count_parameters(*model);
@@ -262,7 +255,7 @@ int main(int argc, char** argv) {
   try {
     auto ref = nlohmann::json::parse(out.substr(out.rfind('{')));
     res["reference"] = ref;
-    for (int b : parse_list(batches)) {
+    for (int b : ved::parse_int_list(batches, "--batches")) {
       std::string k = "samples_per_s_b" + std::to_string(b);
       double r = ref[k], v = res["ved_" + k];
       res["ratio_eager_b" + std::to_string(b)] = v / r;

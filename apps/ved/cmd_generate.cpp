@@ -14,6 +14,7 @@
 #include "ved/util/error.hpp"
 #include "ved/util/mpi.hpp"
 #include "ved/util/progress.hpp"
+#include "ved/util/timing.hpp"
 
 namespace ved::app {
 namespace {
@@ -74,10 +75,6 @@ void apply_system_cli(GenerateCli& o, const Site& site) {
   VED_CHECK(sys.system != "steady" || (!physics_given && o.pump.empty() && o.source.empty() && o.storativity.empty()),
             "--time, --steps, --dt-growth, --dt-growth-every, --save-every, --pump, --source and --storativity need "
             "--system transient or transport");
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void print_summary(const Dataset& d, const GeneratorModel& model, double t_model, double t_gen,

@@ -15,10 +15,6 @@
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
 
-#ifndef VED_VERSION
-#define VED_VERSION "unknown"
-#endif
-
 namespace ved {
 namespace fs = std::filesystem;
 namespace {

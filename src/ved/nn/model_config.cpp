@@ -170,12 +170,7 @@ ModelConfig model_config_from_json(const std::string& text) {
 
 std::vector<int> parse_int_list(const std::string& text, const std::string& what) {
   std::vector<int> out;
-  std::string item;
-  std::istringstream is(text);
-  while (std::getline(is, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t[]"));
-    item.erase(item.find_last_not_of(" \t[]") + 1);
-    if (item.empty()) continue;
+  for (const std::string& item : split_list(text, " \t[]")) {
     const std::optional<int64_t> v =
         try_parse_integer(item, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
     VED_CHECK(v, what << ": '" << item << "' in '" << text
