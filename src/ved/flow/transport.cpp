@@ -41,13 +41,9 @@ struct TransportSolver::Workspace {
 
 namespace {
 void delete_workspace(TransportSolver::Workspace* ws) { delete ws; }
-}  // namespace
 
-TransportSolver::TransportSolver(const Site& site, const TransportOptions& opt)
-    : flow_(site), opt_(opt), grid_(make_time_grid(opt.total_time, opt.steps, opt.dt_growth, opt.dt_growth_every, opt.save_every,
-                                                   "transport")) {
-  const Mesh& m = site.mesh;
-  const int n = n_cells_ = m.n_cells;
+// Every scalar option and every source, against the mesh's n cells.
+void check_options(const TransportOptions& opt, int n) {
   const double L = opt.length_unit;
   VED_CHECK(std::isfinite(L) && L > 0, "transport: length unit " << L << " must be positive [m per mesh unit]");
   VED_CHECK(opt.porosity > 0 && opt.porosity <= 1, "transport: porosity " << opt.porosity << " out of range (0, 1]");
@@ -67,22 +63,9 @@ TransportSolver::TransportSolver(const Site& site, const TransportOptions& opt)
                                                     << n << " cells");
   VED_CHECK(std::isfinite(opt.injection_concentration),
             "transport: injection concentration " << opt.injection_concentration << " is not finite");
-  {
-    std::vector<double> net(static_cast<size_t>(n), 0.0);
-    std::vector<char> used(static_cast<size_t>(n), 0);
-    for (const WellRate& w : opt.wells) {
-      VED_CHECK(w.cell >= 0 && w.cell < n, "transport: well cell " << w.cell << " out of range [0, " << n << ")");
-      VED_CHECK(std::isfinite(w.rate), "transport: well rate " << w.rate << " at cell " << w.cell << " is not finite");
-      VED_CHECK(w.start == 0 && std::isinf(w.end),
-                "transport: the well at cell " << w.cell << " has a schedule [" << w.start << ", " << w.end
-                                               << ") d; with solute transport the flow is steady, so wells pump at "
-                                                  "constant rates (give CELL:RATE)");
-      net[w.cell] += w.rate;
-      used[w.cell] = 1;
-    }
-    for (int cell = 0; cell < n; ++cell)
-      if (used[cell] && net[cell] != 0) well_q_.emplace_back(cell, net[cell]);
-  }
+}
+
+void check_sources(const TransportOptions& opt, int n) {
   for (const SoluteSource& s : opt.sources) {
     VED_CHECK(s.cell >= 0 && s.cell < n, "transport: source cell " << s.cell << " out of range [0, " << n << ")");
     VED_CHECK(std::isfinite(s.value), "transport: source value " << s.value << " at cell " << s.cell
@@ -91,10 +74,49 @@ TransportSolver::TransportSolver(const Site& site, const TransportOptions& opt)
                                                                             << s.start << ", " << s.end
                                                                             << "); need 0 <= start < end");
   }
+}
 
-  // Geometry in metres.
+// The net constant rate of each cell with wells, one entry per cell with a non-zero net.
+std::vector<std::pair<int, double>> net_well_rates(const std::vector<WellRate>& wells, int n) {
+  std::vector<double> net(static_cast<size_t>(n), 0.0);
+  std::vector<char> used(static_cast<size_t>(n), 0);
+  for (const WellRate& w : wells) {
+    VED_CHECK(w.cell >= 0 && w.cell < n, "transport: well cell " << w.cell << " out of range [0, " << n << ")");
+    VED_CHECK(std::isfinite(w.rate), "transport: well rate " << w.rate << " at cell " << w.cell << " is not finite");
+    VED_CHECK(w.start == 0 && std::isinf(w.end),
+              "transport: the well at cell " << w.cell << " has a schedule [" << w.start << ", " << w.end
+                                             << ") d; with solute transport the flow is steady, so wells pump at "
+                                                "constant rates (give CELL:RATE)");
+    net[w.cell] += w.rate;
+    used[w.cell] = 1;
+  }
+  std::vector<std::pair<int, double>> out;
+  for (int cell = 0; cell < n; ++cell)
+    if (used[cell] && net[cell] != 0) out.emplace_back(cell, net[cell]);
+  return out;
+}
+}  // namespace
+
+TransportSolver::TransportSolver(const Site& site, const TransportOptions& opt)
+    : flow_(site), opt_(opt), grid_(make_time_grid(opt.total_time, opt.steps, opt.dt_growth, opt.dt_growth_every, opt.save_every,
+                                                   "transport")) {
+  n_cells_ = site.mesh.n_cells;
+  check_options(opt, n_cells_);
+  well_q_ = net_well_rates(opt.wells, n_cells_);
+  check_sources(opt, n_cells_);
+  build_geometry(site);
+  build_pattern();
+  schedule_sources();
+}
+
+// Pore volumes and face geometry in metres; the geometric transmissibility of interior
+// faces (harmonic) and of boundary-condition faces (half).
+void TransportSolver::build_geometry(const Site& site) {
+  const Mesh& m = site.mesh;
+  const int n = n_cells_;
+  const double L = opt_.length_unit;
   pore_volume_.resize(n);
-  for (int c = 0; c < n; ++c) pore_volume_[c] = opt.porosity * opt.thickness * m.cell_volumes[c] * L * L;
+  for (int c = 0; c < n; ++c) pore_volume_[c] = opt_.porosity * opt_.thickness * m.cell_volumes[c] * L * L;
   const int nf = m.n_faces;
   face_c1_.resize(nf);
   face_c2_.resize(nf);
@@ -128,8 +150,13 @@ TransportSolver::TransportSolver(const Site& site, const TransportOptions& opt)
       face_g_[f] = tpfa_half_transmissibility(m, face_c1_[f] >= 0 ? face_c1_[f] : face_c2_[f], f, site.source);
     }
   }
+}
 
-  // Sparse pattern: the diagonal and both off-diagonals of every interior face.
+// Sparse pattern: the diagonal and both off-diagonals of every interior face, and where
+// their values sit.
+void TransportSolver::build_pattern() {
+  const int n = n_cells_;
+  const int nf = static_cast<int>(face_c1_.size());
   auto pattern = std::make_shared<Pattern>();
   std::vector<Eigen::Triplet<double>> trip;
   for (int c = 0; c < n; ++c) trip.emplace_back(c, c, 0.0);
@@ -160,18 +187,20 @@ TransportSolver::TransportSolver(const Site& site, const TransportOptions& opt)
     pattern->row_pos[face_c2_[f]].push_back(off21_pos_[f]);
   }
   pattern_ = pattern;
+}
 
-  // Sources per step: held-concentration sources active at the end of the step (the
-  // implicit state), mass rates averaged over the step.
+// Sources per step: held-concentration sources active at the end of the step (the
+// implicit state), mass rates averaged over the step.
+void TransportSolver::schedule_sources() {
   const size_t n_steps = grid_.dt.size();
   step_held_.assign(n_steps, {});
   step_mass_.assign(n_steps, {});
-  for (const SoluteSource& s : opt.sources)
-    if (opt.source_kind == SourceKind::kConcentration) held_cell_.push_back(s.cell);
+  for (const SoluteSource& s : opt_.sources)
+    if (opt_.source_kind == SourceKind::kConcentration) held_cell_.push_back(s.cell);
   for (size_t k = 0; k < n_steps; ++k) {
     double t1 = grid_.t_end[k], t0 = t1 - grid_.dt[k];
-    for (const SoluteSource& s : opt.sources) {
-      if (opt.source_kind == SourceKind::kConcentration) {
+    for (const SoluteSource& s : opt_.sources) {
+      if (opt_.source_kind == SourceKind::kConcentration) {
         step_held_[k].push_back(t1 > s.start && t1 <= s.end ? 1 : 0);
       } else {
         double overlap = interval_overlap(t0, t1, s.start, s.end);
@@ -273,15 +302,50 @@ void TransportSolver::solve(const double* log_t, const std::vector<int>& obs, do
 
 void TransportSolver::solve_fluxes(const double* q, const std::vector<int>& obs, double* breakthrough,
                                    double* arrival, Workspace& ws, double* final, TransportBudget* budget) const {
+  check_inputs(q, obs);
+  cell_velocities(q, ws);
+  face_dispersion(q, ws);
+  start_state(obs, arrival, ws, budget);
+  const int n = n_cells_;
+  const size_t n_saved = grid_.saved.size();
+  int factored_dt = -1;
+  const std::vector<char>* factored_held = nullptr;
+  size_t next_save = 0;
+  for (size_t k = 0; k < grid_.dt.size(); ++k) {
+    const double dt = grid_.dt[k];
+    // The matrix depends only on the step length and on which sources are held.
+    if (grid_.dt_id[k] != factored_dt || !factored_held || *factored_held != step_held_[k]) {
+      assemble(q, dt, step_held_[k], ws);
+      factored_dt = grid_.dt_id[k];
+      factored_held = &step_held_[k];
+    }
+    take_step(k, ws);
+    if (arrival) record_arrivals(k, obs, arrival, ws);
+    if (breakthrough && next_save < n_saved && grid_.saved[next_save] == static_cast<int>(k)) {
+      for (size_t i = 0; i < obs.size(); ++i) breakthrough[i * n_saved + next_save] = ws.c[obs[i]];
+      ++next_save;
+    }
+    if (budget) add_step_budget(k, q, ws, *budget);
+  }
+  if (budget)
+    for (int c = 0; c < n; ++c) budget->mass_final += pore_volume_[c] * ws.c[c];
+  if (final) std::copy(ws.c.data(), ws.c.data() + n, final);
+}
+
+void TransportSolver::check_inputs(const double* q, const std::vector<int>& obs) const {
   const int n = n_cells_;
   const int nf = static_cast<int>(face_c1_.size());
   for (int c : obs) VED_CHECK(c >= 0 && c < n, "transport: observation cell " << c << " out of range [0, " << n << ")");
   for (int f = 0; f < nf; ++f)
     VED_CHECK(std::isfinite(q[f]), "transport: flux of face " << f << " is " << q[f]);
-  const double phib = opt_.porosity * opt_.thickness;
+}
 
-  // Pore velocity per cell from the face fluxes: (1/V) sum_f Q_f,out (x_f - x_c) is the
-  // mean Darcy flux over the cell (exact for uniform flow on any polygon).
+// Pore velocity per cell from the face fluxes: (1/V) sum_f Q_f,out (x_f - x_c) is the
+// mean Darcy flux over the cell (exact for uniform flow on any polygon).
+void TransportSolver::cell_velocities(const double* q, Workspace& ws) const {
+  const int n = n_cells_;
+  const int nf = static_cast<int>(face_c1_.size());
+  const double phib = opt_.porosity * opt_.thickness;
   std::fill(ws.vx.begin(), ws.vx.end(), 0.0);
   std::fill(ws.vy.begin(), ws.vy.end(), 0.0);
   for (int f = 0; f < nf; ++f) {
@@ -299,8 +363,14 @@ void TransportSolver::solve_fluxes(const double* q, const std::vector<int>& obs,
     ws.vx[c] /= w * phib;
     ws.vy[c] /= w * phib;
   }
-  // Dispersion at each face: tangential velocity from the adjacent cells, normal velocity
-  // exactly from the face flux.
+}
+
+// Dispersive conductance of each face (tangential velocity from the adjacent cells, normal
+// velocity exactly from the face flux), and the boundary inflow and injection terms of the
+// right-hand side.
+void TransportSolver::face_dispersion(const double* q, Workspace& ws) const {
+  const int nf = static_cast<int>(face_c1_.size());
+  const double phib = opt_.porosity * opt_.thickness;
   std::fill(ws.bc_rhs.begin(), ws.bc_rhs.end(), 0.0);
   const double cin = opt_.inflow_concentration;
   const bool fixed = opt_.inflow_condition == InflowCondition::kFixed;
@@ -332,11 +402,14 @@ void TransportSolver::solve_fluxes(const double* q, const std::vector<int>& obs,
   }
   for (const auto& [cell, rate] : well_q_)
     if (rate > 0) ws.bc_rhs[cell] += rate * opt_.injection_concentration;
+}
 
-  // Time stepping.
+// The initial concentration, arrivals already past the threshold, the initial mass.
+void TransportSolver::start_state(const std::vector<int>& obs, double* arrival, Workspace& ws,
+                                  TransportBudget* budget) const {
+  const int n = n_cells_;
   if (opt_.initial_concentration.empty()) ws.c.setZero();
   else ws.c = Eigen::Map<const Eigen::VectorXd>(opt_.initial_concentration.data(), n);
-  const size_t n_saved = grid_.saved.size();
   if (arrival)
     for (size_t i = 0; i < obs.size(); ++i)
       arrival[i] = ws.c[obs[i]] > opt_.threshold ? 0.0 : std::numeric_limits<double>::infinity();
@@ -344,75 +417,72 @@ void TransportSolver::solve_fluxes(const double* q, const std::vector<int>& obs,
     *budget = {};
     for (int c = 0; c < n; ++c) budget->mass_initial += pore_volume_[c] * ws.c[c];
   }
-  int factored_dt = -1;
-  const std::vector<char>* factored_held = nullptr;
-  size_t next_save = 0;
-  for (size_t k = 0; k < grid_.dt.size(); ++k) {
-    const double dt = grid_.dt[k];
-    if (grid_.dt_id[k] != factored_dt || !factored_held || *factored_held != step_held_[k]) {
-      assemble(q, dt, step_held_[k], ws);
-      factored_dt = grid_.dt_id[k];
-      factored_held = &step_held_[k];
-    }
-    for (int c = 0; c < n; ++c) ws.rhs[c] = pore_volume_[c] / dt * ws.c[c] + ws.bc_rhs[c];
-    for (const auto& [cell, rate] : step_mass_[k]) ws.rhs[cell] += rate;
-    for (size_t i = 0; i < held_cell_.size(); ++i)
-      if (step_held_[k][i]) ws.rhs[held_cell_[i]] = pore_volume_[held_cell_[i]] / dt * opt_.sources[i].value;
-    ws.c_old = ws.c;
-    ws.c = ws.rhs;
-    int ok = klu_solve(ws.symbolic, ws.numeric, n, 1, ws.c.data(), &ws.common);
-    VED_CHECK(ok && ws.c.allFinite(), "transport: solve failed at step " << k << " (t = " << grid_.t_end[k] << " d)");
-    if (arrival) {
-      const double t0 = grid_.t_end[k] - dt;
-      for (size_t i = 0; i < obs.size(); ++i) {
-        const double c0 = ws.c_old[obs[i]], c1 = ws.c[obs[i]];
-        if (std::isinf(arrival[i]) && c1 > opt_.threshold) arrival[i] = t0 + dt * (opt_.threshold - c0) / (c1 - c0);
-      }
-    }
-    if (breakthrough && next_save < n_saved && grid_.saved[next_save] == static_cast<int>(k)) {
-      for (size_t i = 0; i < obs.size(); ++i) breakthrough[i * n_saved + next_save] = ws.c[obs[i]];
-      ++next_save;
-    }
-    if (budget) {
-      // Flux evaluation independent of the matrix: net outflow of each cell and boundary
-      // terms at c^{n+1}; held cells take whatever their balance needs.
-      std::fill(ws.net_out.begin(), ws.net_out.end(), 0.0);
-      for (int f = 0; f < nf; ++f) {
-        const int c1 = face_c1_[f], c2 = face_c2_[f];
-        if (c1 >= 0 && c2 >= 0) {
-          double flux = q[f] * (q[f] > 0 ? ws.c[c1] : ws.c[c2]) + ws.disp[f] * (ws.c[c1] - ws.c[c2]);
-          ws.net_out[c1] += flux;
-          ws.net_out[c2] -= flux;
-        } else {
-          const int c = c1 >= 0 ? c1 : c2;
-          if (q[f] > 0) {
-            ws.net_out[c] += q[f] * ws.c[c];
-            budget->boundary_out += dt * q[f] * ws.c[c];
-          } else if (q[f] < 0) {
-            double in = -q[f] * cin + ws.disp[f] * (cin - ws.c[c]);
-            ws.net_out[c] -= in;
-            budget->boundary_in += dt * in;
-          }
-        }
-      }
-      for (const auto& [cell, rate] : step_mass_[k]) budget->source += dt * rate;
-      for (const auto& [cell, rate] : well_q_) {
-        const double flux = rate < 0 ? -rate * ws.c[cell] : -rate * opt_.injection_concentration;  // out of the cell
-        ws.net_out[cell] += flux;
-        (rate < 0 ? budget->wells_out : budget->wells_in) += dt * std::abs(flux);
-      }
-      std::vector<char> counted(n, 0);
-      for (size_t i = 0; i < held_cell_.size(); ++i) {
-        const int c = held_cell_[i];
-        if (!step_held_[k][i] || counted[c]) continue;
-        counted[c] = 1;
-        budget->source += pore_volume_[c] * (ws.c[c] - ws.c_old[c]) + dt * ws.net_out[c];
+}
+
+// Step k with the factor in ws: c_old = c, c = A^-1 (V_pore / dt c + sources).
+void TransportSolver::take_step(size_t k, Workspace& ws) const {
+  const int n = n_cells_;
+  const double dt = grid_.dt[k];
+  for (int c = 0; c < n; ++c) ws.rhs[c] = pore_volume_[c] / dt * ws.c[c] + ws.bc_rhs[c];
+  for (const auto& [cell, rate] : step_mass_[k]) ws.rhs[cell] += rate;
+  for (size_t i = 0; i < held_cell_.size(); ++i)
+    if (step_held_[k][i]) ws.rhs[held_cell_[i]] = pore_volume_[held_cell_[i]] / dt * opt_.sources[i].value;
+  ws.c_old = ws.c;
+  ws.c = ws.rhs;
+  int ok = klu_solve(ws.symbolic, ws.numeric, n, 1, ws.c.data(), &ws.common);
+  VED_CHECK(ok && ws.c.allFinite(), "transport: solve failed at step " << k << " (t = " << grid_.t_end[k] << " d)");
+}
+
+// First crossings of the threshold during step k, linear in time between the steps.
+void TransportSolver::record_arrivals(size_t k, const std::vector<int>& obs, double* arrival,
+                                      const Workspace& ws) const {
+  const double dt = grid_.dt[k];
+  const double t0 = grid_.t_end[k] - dt;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    const double c0 = ws.c_old[obs[i]], c1 = ws.c[obs[i]];
+    if (std::isinf(arrival[i]) && c1 > opt_.threshold) arrival[i] = t0 + dt * (opt_.threshold - c0) / (c1 - c0);
+  }
+}
+
+// Mass budget of step k. Flux evaluation independent of the matrix: net outflow of each
+// cell and boundary terms at c^{n+1}; held cells take whatever their balance needs.
+void TransportSolver::add_step_budget(size_t k, const double* q, Workspace& ws, TransportBudget& budget) const {
+  const int n = n_cells_;
+  const int nf = static_cast<int>(face_c1_.size());
+  const double dt = grid_.dt[k];
+  const double cin = opt_.inflow_concentration;
+  std::fill(ws.net_out.begin(), ws.net_out.end(), 0.0);
+  for (int f = 0; f < nf; ++f) {
+    const int c1 = face_c1_[f], c2 = face_c2_[f];
+    if (c1 >= 0 && c2 >= 0) {
+      double flux = q[f] * (q[f] > 0 ? ws.c[c1] : ws.c[c2]) + ws.disp[f] * (ws.c[c1] - ws.c[c2]);
+      ws.net_out[c1] += flux;
+      ws.net_out[c2] -= flux;
+    } else {
+      const int c = c1 >= 0 ? c1 : c2;
+      if (q[f] > 0) {
+        ws.net_out[c] += q[f] * ws.c[c];
+        budget.boundary_out += dt * q[f] * ws.c[c];
+      } else if (q[f] < 0) {
+        double in = -q[f] * cin + ws.disp[f] * (cin - ws.c[c]);
+        ws.net_out[c] -= in;
+        budget.boundary_in += dt * in;
       }
     }
   }
-  if (budget)
-    for (int c = 0; c < n; ++c) budget->mass_final += pore_volume_[c] * ws.c[c];
-  if (final) std::copy(ws.c.data(), ws.c.data() + n, final);
+  for (const auto& [cell, rate] : step_mass_[k]) budget.source += dt * rate;
+  for (const auto& [cell, rate] : well_q_) {
+    const double flux = rate < 0 ? -rate * ws.c[cell] : -rate * opt_.injection_concentration;  // out of the cell
+    ws.net_out[cell] += flux;
+    (rate < 0 ? budget.wells_out : budget.wells_in) += dt * std::abs(flux);
+  }
+  std::vector<char> counted(n, 0);
+  for (size_t i = 0; i < held_cell_.size(); ++i) {
+    const int c = held_cell_[i];
+    if (!step_held_[k][i] || counted[c]) continue;
+    counted[c] = 1;
+    budget.source += pore_volume_[c] * (ws.c[c] - ws.c_old[c]) + dt * ws.net_out[c];
+  }
 }
 
 }  // namespace ved

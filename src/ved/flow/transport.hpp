@@ -124,7 +124,21 @@ class TransportSolver {
                     Workspace& ws, double* final = nullptr, TransportBudget* budget = nullptr) const;
 
  private:
+  // Set-up steps of the constructor.
+  void build_geometry(const Site& site);
+  void build_pattern();
+  void schedule_sources();
+  // Steps of solve_fluxes: checks, cell velocities, face dispersion and boundary terms, the
+  // initial state, then per time step assemble (when dt or the held sources change),
+  // take_step, record_arrivals and add_step_budget.
+  void check_inputs(const double* face_flux, const std::vector<int>& obs) const;
+  void cell_velocities(const double* face_flux, Workspace& ws) const;
+  void face_dispersion(const double* face_flux, Workspace& ws) const;
+  void start_state(const std::vector<int>& obs, double* arrival, Workspace& ws, TransportBudget* budget) const;
   void assemble(const double* face_flux, double dt, const std::vector<char>& held, Workspace& ws) const;
+  void take_step(size_t k, Workspace& ws) const;
+  void record_arrivals(size_t k, const std::vector<int>& obs, double* arrival, const Workspace& ws) const;
+  void add_step_budget(size_t k, const double* face_flux, Workspace& ws, TransportBudget& budget) const;
   int n_cells_ = 0;
   TpfaSolver flow_;
   TransportOptions opt_;

@@ -25,15 +25,13 @@
 #include "ved/train/preprocess.hpp"
 #include "ved/train/schedule.hpp"
 #include "ved/util/atomic_file.hpp"
+#include "ved/util/blas_threads.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
 #include "ved/util/mpi.hpp"
 #include "ved/util/progress.hpp"
 #include "ved/util/rng.hpp"
-
-// OpenBLAS runs its own thread pool beside LibTorch's; when both spin on two cores they
-// slow each other down. Resolved at run time only when OpenBLAS is the BLAS in use.
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+#include "ved/util/timing.hpp"
 
 namespace ved {
 namespace fs = std::filesystem;
@@ -62,10 +60,6 @@ torch::Tensor to_tensor(const std::vector<int64_t>& v) {
   return torch::from_blob(const_cast<int64_t*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kInt64).clone();
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // JSON cannot hold NaN or infinity; write null for them.
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
@@ -80,7 +74,9 @@ std::string format_g(double v, int precision = 4) {
 int set_torch_threads(int threads) {
   int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
-  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  // OpenBLAS runs its own thread pool beside LibTorch's; when both spin on two cores they
+  // slow each other down.
+  set_blas_threads(1);
   return n;
 }
 
@@ -98,6 +94,7 @@ struct Trainer::Impl {
   MatrixRM y_val;               // [n_val, m] physical units, for the metrics
 
   Precision precision = Precision::kFp32;  // of the training steps; validation is fp32
+  bool keep_best = false;                  // --keep best: model.h5 gets the best validation epoch's weights
   Ved model{nullptr};
   std::unique_ptr<Adam> adam;
   std::unique_ptr<LrSchedule> schedule;
@@ -124,6 +121,7 @@ struct Trainer::Impl {
   LossWeights weights(double beta) const {
     return {beta, opt.lambda_offdiag_value(), opt.lambda_diag_value()};
   }
+  std::unique_ptr<Adam> make_adam();
   Validation run_validation();
   MatrixRM predict_rows(const std::vector<int64_t>& rows);  // physical units, z = μ
   void load_state(const NamedTensors& state);
@@ -132,6 +130,27 @@ struct Trainer::Impl {
   NamedTensors state_copy();
   void rewrite_log_up_to(int last_epoch);
   std::string diagnose(const torch::Tensor& stats_cpu, int64_t n_batches) const;
+
+  // The steps of run(). Each epoch: train_epoch (its batch order from epoch_order, one
+  // train_step per batch), then validation, track_best, save_epoch (log line and
+  // checkpoint) and the epoch's message; after the last, finish (model.h5, summary.json).
+  struct BatchPlan {
+    int64_t n_train = 0, batch = 0, n_batches = 0;  // whole global batches per epoch
+    int64_t ranks = 1, shard = 0, shard_begin = 0;   // this rank's rows of each batch
+  };
+  BatchPlan plan_batches() const;
+  torch::Tensor epoch_order(int e, const BatchPlan& p, at::Generator& gen) const;
+  double kl_weight(int e, int64_t b, int64_t n_batches) const;
+  LossTerms train_step(const torch::Tensor& rows, const BatchPlan& p, at::Generator& gen, double beta,
+                       const std::vector<torch::Tensor>& params, torch::Tensor* grad_norm, bool* stop_all);
+  bool train_epoch(int e, const BatchPlan& p, at::Generator& gen, const std::vector<torch::Tensor>& params,
+                   bool terminal, Progress& progress, torch::Tensor& stats);
+  void track_best(const Validation& v);
+  nlohmann::json epoch_record(const torch::Tensor& mean, const Validation& v, const BatchPlan& p, double t_train,
+                              double t_epoch) const;
+  void save_epoch(const nlohmann::json& line);
+  std::string epoch_message(const torch::Tensor& mean, const Validation& v) const;
+  void finish(TrainSummary& s);
   TrainSummary run();
 };
 
@@ -141,6 +160,7 @@ Trainer::Impl::Impl(const TrainOptions& o) : opt(o) {
   device = parse_device(opt.device);
   precision = parse_precision(opt.precision);
   apply_precision(precision);
+  keep_best = opt.keep == "best";
   run_dir = opt.out;
   ckpt_path = (run_dir / "checkpoint.h5").string();
   model_path = (run_dir / "model.h5").string();
@@ -208,11 +228,7 @@ void Trainer::Impl::setup_new() {
   torch::manual_seed(opt.seed);  // initial weights
   model = Ved(c);
   model->to(device);
-  AdamOptions ao;
-  ao.lr = opt.lr;
-  ao.weight_decay = opt.weight_decay;
-  ao.decoupled = opt.optimizer == "adamw";
-  adam = std::make_unique<Adam>(model->parameters(), ao);
+  adam = make_adam();
   schedule = std::make_unique<LrSchedule>(opt);
   // A fresh log.
   if (writer()) {
@@ -220,6 +236,14 @@ void Trainer::Impl::setup_new() {
     write_text_atomic((run_dir / "options.json").string(), nlohmann::json::parse(to_json(opt)).dump(2) + "\n");
   }
   broadcast_parameters();  // one initial model everywhere, whatever each rank's RNG did
+}
+
+std::unique_ptr<Adam> Trainer::Impl::make_adam() {
+  AdamOptions ao;
+  ao.lr = opt.lr;
+  ao.weight_decay = opt.weight_decay;
+  ao.decoupled = opt.optimizer == "adamw";
+  return std::make_unique<Adam>(model->parameters(), ao);
 }
 
 // Sums every parameter's gradient over the ranks (one flat float buffer: the reference
@@ -292,11 +316,7 @@ void Trainer::Impl::setup_resume() {
   model = Ved(meta.config);
   model->to(device);
   load_module(f, "", *model);
-  AdamOptions ao;
-  ao.lr = opt.lr;
-  ao.weight_decay = opt.weight_decay;
-  ao.decoupled = opt.optimizer == "adamw";
-  adam = std::make_unique<Adam>(model->parameters(), ao);
+  adam = make_adam();
   NamedTensors m1, m2;
   for (const auto& p : model->named_parameters()) {
     m1.insert(p.key(), torch::zeros_like(p.value()));
@@ -426,7 +446,7 @@ void Trainer::Impl::write_checkpoint() {
 void Trainer::Impl::write_model() {
   // With --keep best the model takes the best weights now: training is over.
   int selected = epoch;
-  if (opt.keep == "best" && !best_state.is_empty()) {
+  if (keep_best && !best_state.is_empty()) {
     load_state(best_state);
     selected = best_epoch;
   }
@@ -492,21 +512,183 @@ std::string Trainer::Impl::diagnose(const torch::Tensor& stats, int64_t n_batche
   return "";
 }
 
+Trainer::Impl::BatchPlan Trainer::Impl::plan_batches() const {
+  BatchPlan p;
+  p.n_train = static_cast<int64_t>(meta.split.train.size());
+  p.batch = opt.batch;
+  p.n_batches = p.n_train / p.batch;
+  VED_CHECK(p.n_batches >= 1, "only " << p.n_train << " training rows for --batch " << p.batch
+                                      << "; lower --batch or --val-fraction / --test-fraction");
+  // Under mpirun each of the K ranks computes batch / K samples of every global batch.
+  p.ranks = world.size;
+  p.shard = p.batch / p.ranks;
+  p.shard_begin = world.rank * p.shard;
+  VED_CHECK(p.batch % p.ranks == 0 && p.shard >= 1,
+            "--batch " << p.batch << " is the global batch: it must be a multiple of the " << p.ranks << " MPI ranks");
+  return p;
+}
+
+// Epoch e's rows in batch order, on the device, and the seed of its noise ε: both come
+// from their own streams of the seed, so that a resumed run draws what it would have.
+torch::Tensor Trainer::Impl::epoch_order(int e, const BatchPlan& p, at::Generator& gen) const {
+  const std::vector<int64_t>& train = meta.split.train;
+  std::vector<int64_t> perm = epoch_permutation(p.n_train, opt.seed, e);
+  std::vector<int64_t> order(static_cast<size_t>(p.n_batches * p.batch));
+  for (size_t i = 0; i < order.size(); ++i) order[i] = train[perm[i]];
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(mix_seed(opt.seed ^ kEpsSeedTag, static_cast<uint64_t>(e)));
+  }
+  return to_tensor(order).to(device);
+}
+
+// β of batch b of epoch e: ramped linearly over the first kl_warmup epochs.
+double Trainer::Impl::kl_weight(int e, int64_t b, int64_t n_batches) const {
+  if (opt.kl_warmup <= 0) return opt.beta;
+  return opt.beta * std::min(1.0, (e + static_cast<double>(b + 1) / n_batches) / opt.kl_warmup);
+}
+
+// One optimiser step on this rank's shard of a global batch. With several ranks the loss
+// terms are those of the whole batch, and *stop_all says whether any rank was asked to stop.
+LossTerms Trainer::Impl::train_step(const torch::Tensor& rows, const BatchPlan& p, at::Generator& gen, double beta,
+                                    const std::vector<torch::Tensor>& params, torch::Tensor* grad_norm,
+                                    bool* stop_all) {
+  torch::Tensor xb = x_all.index_select(0, rows);
+  torch::Tensor yb = y_all.index_select(0, rows);
+  // The global batch's noise, drawn on every rank: the shards see what one process would.
+  const int64_t r = meta.config.latent;
+  torch::Tensor eps = torch::randn({p.batch, r}, gen, torch::kFloat32).narrow(0, p.shard_begin, p.shard).to(device);
+  VedOutput out = forward_in_precision(*model, xb, eps, precision);
+  LossTerms t;
+  adam->zero_grad();
+  *stop_all = false;
+  if (p.ranks == 1) {
+    t = ved_loss(out.y, yb, out.mu, out.logvar, weights(beta));
+    t.total.backward();
+  } else {
+    // The covariance penalty needs the whole batch's statistics: all-reduce its sums.
+    torch::Tensor sums = ved_loss_shard_sums(out.y, yb, out.mu, out.logvar).to(torch::kCPU).contiguous();
+    mpi::allreduce_sum(sums.data_ptr<double>(), sums.numel());
+    ShardLoss sl = ved_loss_shard(out.y, yb, out.mu, out.logvar, weights(beta), p.batch, sums);
+    sl.objective.backward();
+    t = sl.global;
+    allreduce_gradients(params, stop_all);
+  }
+  *grad_norm = clip_grad_norm(params, opt.clip);
+  adam->step();
+  return t;
+}
+
+// The batches of epoch e; per-batch statistics into stats [n_batches, kNumStats] (on the
+// device). Returns false when a stop was requested before the epoch's end.
+bool Trainer::Impl::train_epoch(int e, const BatchPlan& p, at::Generator& gen, const std::vector<torch::Tensor>& params,
+                                bool terminal, Progress& progress, torch::Tensor& stats) {
+  adam->set_lr(schedule->lr(e));
+  const torch::Tensor order = epoch_order(e, p, gen);
+  stats = torch::zeros({p.n_batches, kNumStats}, torch::TensorOptions().device(device));
+  model->train();
+  for (int64_t b = 0; b < p.n_batches; ++b) {
+    if (p.ranks == 1 && stop && stop->load()) return false;  // several ranks agree in allreduce_gradients
+    torch::Tensor rows = order.narrow(0, b * p.batch + p.shard_begin, p.shard);
+    torch::Tensor grad_norm;
+    bool stop_all = false;
+    LossTerms t = train_step(rows, p, gen, kl_weight(e, b, p.n_batches), params, &grad_norm, &stop_all);
+    stats[b] = torch::stack({t.total.detach(), t.rec.detach(), t.kl.detach(), t.cov_offdiag.detach(),
+                             t.cov_diag.detach(), grad_norm.to(torch::kFloat32)});
+    if (terminal && b % 8 == 0) progress.set_suffix("loss " + format_g(t.total.item<double>()));
+    progress.advance();
+    if (stop_all && b + 1 < p.n_batches) return false;  // another rank was asked to stop: all stop here
+  }
+  return true;
+}
+
+// Best validation loss so far (early stopping, --keep best).
+void Trainer::Impl::track_best(const Validation& v) {
+  if (v.has && v.loss < best_val) {
+    best_val = v.loss;
+    best_epoch = epoch;
+    since_best = 0;
+    if (keep_best) best_state = state_copy();
+  } else {
+    ++since_best;
+  }
+}
+
+// The epoch's line of train.jsonl; mean [kNumStats] on the CPU.
+nlohmann::json Trainer::Impl::epoch_record(const torch::Tensor& mean, const Validation& v, const BatchPlan& p,
+                                           double t_train, double t_epoch) const {
+  nlohmann::json line;
+  line["epoch"] = epoch;
+  for (int k = 0; k < kNumStats; ++k) line[kStatNames[k]] = number(mean[k].item<double>());
+  line["beta"] = opt.kl_warmup > 0 ? opt.beta * std::min(1.0, static_cast<double>(epoch) / opt.kl_warmup) : opt.beta;
+  line["lr"] = adam->lr();
+  line["val_loss"] = number(v.loss);
+  line["val_rec"] = number(v.rec);
+  line["val_kl"] = number(v.kl);
+  line["val_cov_offdiag"] = number(v.cov_offdiag);
+  line["val_cov_diag"] = number(v.cov_diag);
+  line["val_rel_l2"] = number(v.metrics.rel_l2);
+  line["val_rel_l2_fluct"] = number(v.metrics.rel_l2_fluct);
+  line["val_r2"] = number(v.metrics.r2);
+  line["train_seconds"] = t_train;
+  line["seconds"] = t_epoch;
+  line["samples_per_s"] = static_cast<double>(p.n_batches * p.batch) / t_train;
+  return line;
+}
+
+// The log line and the checkpoint of a finished epoch (rank 0 only).
+void Trainer::Impl::save_epoch(const nlohmann::json& line) {
+  if (!writer()) return;
+  std::ofstream log(log_path, std::ios::app);
+  log << line.dump() << "\n";
+  VED_CHECK(log.good(), "cannot append to " << log_path << " (disk full?)");
+  log.close();
+  write_checkpoint();
+}
+
+// "loss … rec … kl … cov … | val rel_l2_fluct … r2 … | lr …"
+std::string Trainer::Impl::epoch_message(const torch::Tensor& mean, const Validation& v) const {
+  std::ostringstream msg;
+  msg << "loss " << format_g(mean[kTotal].item<double>()) << " rec " << format_g(mean[kRec].item<double>()) << " kl "
+      << format_g(mean[kKl].item<double>()) << " cov "
+      << format_g(mean[kCovOd].item<double>() + mean[kCovD].item<double>());
+  if (v.has) msg << " | val rel_l2_fluct " << format_g(v.metrics.rel_l2_fluct, 4) << " r2 " << format_g(v.metrics.r2, 4);
+  msg << " | lr " << format_g(adam->lr(), 3);
+  return msg.str();
+}
+
+// After the last epoch: model.h5 and summary.json (rank 0).
+void Trainer::Impl::finish(TrainSummary& s) {
+  if (s.epochs_this_run == 0) s.val_rel_l2_fluct = run_validation().metrics.rel_l2_fluct;  // resumed a finished run
+  if (writer()) write_model();
+  s.finished = true;
+  s.model_path = model_path;
+  if (!writer()) return;
+  nlohmann::json j;
+  j["epochs"] = epoch;
+  j["early_stopped"] = s.early_stopped;
+  j["best_epoch"] = best_epoch;
+  j["best_val_loss"] = number(best_val);
+  j["val_rel_l2_fluct"] = number(s.val_rel_l2_fluct);
+  j["parameters"] = s.parameters;
+  j["n_train"] = s.n_train;
+  j["n_val"] = static_cast<int64_t>(meta.split.val.size());
+  j["n_test"] = static_cast<int64_t>(meta.split.test.size());
+  j["seconds_last_invocation"] = s.seconds;
+  j["samples_per_s"] = s.samples_per_s;
+  j["threads"] = torch::get_num_threads();
+  j["device"] = opt.device;
+  j["keep"] = opt.keep;
+  j["mpi_ranks"] = world.size;
+  write_text_atomic((run_dir / "summary.json").string(), j.dump(2) + "\n");
+}
+
 TrainSummary Trainer::Impl::run() {
   TrainSummary s;
   s.val_rel_l2_fluct = std::nan("");
   s.parameters = count_parameters(*model);
-  const std::vector<int64_t>& train = meta.split.train;
-  const int64_t n_train = static_cast<int64_t>(train.size()), batch = opt.batch;
-  const int64_t n_batches = n_train / batch;
-  VED_CHECK(n_batches >= 1, "only " << n_train << " training rows for --batch " << batch
-                                    << "; lower --batch or --val-fraction / --test-fraction");
-  // Under mpirun each of the K ranks computes batch / K samples of every global batch.
-  const int64_t ranks = world.size, shard = batch / ranks, shard_begin = world.rank * shard;
-  VED_CHECK(batch % ranks == 0 && shard >= 1,
-            "--batch " << batch << " is the global batch: it must be a multiple of the " << ranks << " MPI ranks");
-  s.n_train = n_train;
-  const int r = meta.config.latent;
+  const BatchPlan p = plan_batches();
+  s.n_train = p.n_train;
   std::vector<torch::Tensor> params = model->parameters();
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(opt.seed);
   double train_seconds = 0;
@@ -519,63 +701,10 @@ TrainSummary Trainer::Impl::run() {
       break;
     }
     const auto t_epoch = std::chrono::steady_clock::now();
-    const int e = epoch;
-    adam->set_lr(schedule->lr(e));
-    // This epoch's order and noise come from their own streams of the seed.
-    std::vector<int64_t> perm = epoch_permutation(n_train, opt.seed, e);
-    std::vector<int64_t> order(static_cast<size_t>(n_batches * batch));
-    for (size_t i = 0; i < order.size(); ++i) order[i] = train[perm[i]];
-    torch::Tensor order_t = to_tensor(order).to(device);
-    {
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_current_seed(mix_seed(opt.seed ^ kEpsSeedTag, static_cast<uint64_t>(e)));
-    }
-    torch::Tensor stats = torch::zeros({n_batches, kNumStats}, torch::TensorOptions().device(device));
-    Progress progress("epoch " + std::to_string(e + 1) + "/" + std::to_string(opt.epochs), static_cast<size_t>(n_batches));
-
-    model->train();
-    bool stopped = false;
-    for (int64_t b = 0; b < n_batches; ++b) {
-      if (ranks == 1 && stop && stop->load()) {  // several ranks agree in allreduce_gradients
-        stopped = true;
-        break;
-      }
-      torch::Tensor rows = order_t.narrow(0, b * batch + shard_begin, shard);
-      torch::Tensor xb = x_all.index_select(0, rows);
-      torch::Tensor yb = y_all.index_select(0, rows);
-      // The global batch's noise, drawn on every rank: the shards see what one process would.
-      torch::Tensor eps = torch::randn({batch, r}, gen, torch::kFloat32).narrow(0, shard_begin, shard).to(device);
-      VedOutput out = forward_in_precision(*model, xb, eps, precision);
-      double beta = opt.beta;
-      if (opt.kl_warmup > 0)
-        beta *= std::min(1.0, (e + static_cast<double>(b + 1) / n_batches) / opt.kl_warmup);
-      LossTerms t;
-      adam->zero_grad();
-      bool stop_all = false;
-      if (ranks == 1) {
-        t = ved_loss(out.y, yb, out.mu, out.logvar, weights(beta));
-        t.total.backward();
-      } else {
-        // The covariance penalty needs the whole batch's statistics: all-reduce its sums.
-        torch::Tensor sums = ved_loss_shard_sums(out.y, yb, out.mu, out.logvar).to(torch::kCPU).contiguous();
-        mpi::allreduce_sum(sums.data_ptr<double>(), sums.numel());
-        ShardLoss sl = ved_loss_shard(out.y, yb, out.mu, out.logvar, weights(beta), batch, sums);
-        sl.objective.backward();
-        t = sl.global;
-        allreduce_gradients(params, &stop_all);
-      }
-      torch::Tensor grad_norm = clip_grad_norm(params, opt.clip);
-      adam->step();
-      stats[b] = torch::stack({t.total.detach(), t.rec.detach(), t.kl.detach(), t.cov_offdiag.detach(),
-                               t.cov_diag.detach(), grad_norm.to(torch::kFloat32)});
-      if (terminal && b % 8 == 0) progress.set_suffix("loss " + format_g(t.total.item<double>()));
-      progress.advance();
-      if (stop_all && b + 1 < n_batches) {  // another rank was asked to stop: all stop here
-        stopped = true;
-        break;
-      }
-    }
-    if (stopped) {
+    Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(opt.epochs),
+                      static_cast<size_t>(p.n_batches));
+    torch::Tensor stats;
+    if (!train_epoch(epoch, p, gen, params, terminal, progress, stats)) {
       s.interrupted = true;
       break;
     }
@@ -584,7 +713,7 @@ TrainSummary Trainer::Impl::run() {
 
     broadcast_parameters();
     torch::Tensor stats_cpu = stats.to(torch::kCPU);
-    std::string problem = diagnose(stats_cpu, n_batches);
+    std::string problem = diagnose(stats_cpu, p.n_batches);
     VED_CHECK(problem.empty(), problem);
     torch::Tensor mean = stats_cpu.mean(0);
 
@@ -592,50 +721,15 @@ TrainSummary Trainer::Impl::run() {
     if (v.has) schedule->end_epoch(v.loss);
     ++epoch;
     ++s.epochs_this_run;
-    if (v.has && v.loss < best_val) {
-      best_val = v.loss;
-      best_epoch = epoch;
-      since_best = 0;
-      if (opt.keep == "best") best_state = state_copy();
-    } else {
-      ++since_best;
-    }
+    track_best(v);
+    save_epoch(epoch_record(mean, v, p, t_train, seconds_since(t_epoch)));
 
-    nlohmann::json line;
-    line["epoch"] = epoch;
-    for (int k = 0; k < kNumStats; ++k) line[kStatNames[k]] = number(mean[k].item<double>());
-    line["beta"] = opt.kl_warmup > 0 ? opt.beta * std::min(1.0, static_cast<double>(epoch) / opt.kl_warmup) : opt.beta;
-    line["lr"] = adam->lr();
-    line["val_loss"] = number(v.loss);
-    line["val_rec"] = number(v.rec);
-    line["val_kl"] = number(v.kl);
-    line["val_cov_offdiag"] = number(v.cov_offdiag);
-    line["val_cov_diag"] = number(v.cov_diag);
-    line["val_rel_l2"] = number(v.metrics.rel_l2);
-    line["val_rel_l2_fluct"] = number(v.metrics.rel_l2_fluct);
-    line["val_r2"] = number(v.metrics.r2);
-    line["train_seconds"] = t_train;
-    line["seconds"] = seconds_since(t_epoch);
-    line["samples_per_s"] = static_cast<double>(n_batches * batch) / t_train;
-    if (writer()) {
-      std::ofstream log(log_path, std::ios::app);
-      log << line.dump() << "\n";
-      VED_CHECK(log.good(), "cannot append to " << log_path << " (disk full?)");
-      log.close();
-      write_checkpoint();
-    }
-
-    std::ostringstream msg;
-    msg << "loss " << format_g(mean[kTotal].item<double>()) << " rec " << format_g(mean[kRec].item<double>())
-        << " kl " << format_g(mean[kKl].item<double>()) << " cov "
-        << format_g(mean[kCovOd].item<double>() + mean[kCovD].item<double>());
-    if (v.has) msg << " | val rel_l2_fluct " << format_g(v.metrics.rel_l2_fluct, 4) << " r2 " << format_g(v.metrics.r2, 4);
-    msg << " | lr " << format_g(adam->lr(), 3);
+    const std::string msg = epoch_message(mean, v);
     if (terminal) {
-      progress.set_suffix(msg.str());
+      progress.set_suffix(msg);
       progress.finish();
     } else if (!opt.quiet && writer()) {
-      std::printf("epoch %d/%d  %s  %.1f s\n", epoch, opt.epochs, msg.str().c_str(), seconds_since(t_epoch));
+      std::printf("epoch %d/%d  %s  %.1f s\n", epoch, opt.epochs, msg.c_str(), seconds_since(t_epoch));
       std::fflush(stdout);
     }
     s.val_rel_l2_fluct = v.metrics.rel_l2_fluct;
@@ -650,30 +744,8 @@ TrainSummary Trainer::Impl::run() {
   s.best_epoch = best_epoch;
   s.best_val_loss = best_val;
   s.seconds = seconds_since(t_start);
-  s.samples_per_s = train_seconds > 0 ? static_cast<double>(s.epochs_this_run * n_batches * batch) / train_seconds : 0;
-  if (!s.interrupted) {
-    if (s.epochs_this_run == 0) s.val_rel_l2_fluct = run_validation().metrics.rel_l2_fluct;  // resumed a finished run
-    if (writer()) write_model();
-    s.finished = true;
-    s.model_path = model_path;
-    nlohmann::json j;
-    j["epochs"] = epoch;
-    j["early_stopped"] = s.early_stopped;
-    j["best_epoch"] = best_epoch;
-    j["best_val_loss"] = number(best_val);
-    j["val_rel_l2_fluct"] = number(s.val_rel_l2_fluct);
-    j["parameters"] = s.parameters;
-    j["n_train"] = n_train;
-    j["n_val"] = static_cast<int64_t>(meta.split.val.size());
-    j["n_test"] = static_cast<int64_t>(meta.split.test.size());
-    j["seconds_last_invocation"] = s.seconds;
-    j["samples_per_s"] = s.samples_per_s;
-    j["threads"] = torch::get_num_threads();
-    j["device"] = opt.device;
-    j["keep"] = opt.keep;
-    j["mpi_ranks"] = world.size;
-    if (writer()) write_text_atomic((run_dir / "summary.json").string(), j.dump(2) + "\n");
-  }
+  s.samples_per_s = train_seconds > 0 ? static_cast<double>(s.epochs_this_run * p.n_batches * p.batch) / train_seconds : 0;
+  if (!s.interrupted) finish(s);
   mpi::barrier();  // the run folder is complete before any rank returns
   return s;
 }
