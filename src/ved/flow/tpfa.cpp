@@ -257,7 +257,7 @@ void TpfaSolver::solve(const double* log_t, double* head, Workspace& ws) const {
   solve_factored(ws.rhs.data(), head, ws);
 }
 
-void TpfaSolver::solve_batch(const double* log_t, size_t n_fields, double* head, int threads) const {
+void TpfaSolver::solve_batch(const double* log_t, size_t n_fields, double* head, int threads, size_t first_field) const {
   if (n_fields == 0) return;
   threads = std::max(1, std::min<int>(threads, static_cast<int>(n_fields)));
   // One factorisation per thread: BLAS inside each must stay single-threaded.
@@ -272,7 +272,7 @@ void TpfaSolver::solve_batch(const double* log_t, size_t n_fields, double* head,
         solve(log_t + k * n_cells_, head + k * n_cells_, *ws);
       } catch (const Error& e) {
 #pragma omp critical(ved_tpfa_error)
-        if (error.empty()) error = "field " + std::to_string(k) + ": " + e.what();
+        if (error.empty()) error = "field " + std::to_string(first_field + k) + ": " + e.what();
       }
     }
   }

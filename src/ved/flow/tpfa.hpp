@@ -52,8 +52,9 @@ class TpfaSolver {
   void solve(const double* log_t, double* head, Workspace& ws) const;
 
   // Fields [K, cells] row-major → heads [K, cells]; `threads` workers, each with its own
-  // workspace. Results do not depend on the thread count.
-  void solve_batch(const double* log_t, size_t n_fields, double* head, int threads) const;
+  // workspace. Results do not depend on the thread count. Errors name field
+  // `first_field + k` (for batches that are blocks of a larger set).
+  void solve_batch(const double* log_t, size_t n_fields, double* head, int threads, size_t first_field = 0) const;
 
   // The steps of solve(), for solvers that add storage or sources to the same operator.
   // set_field: centred transmissivities exp(log_t - mean) into ws; returns the mean.
