@@ -38,8 +38,10 @@ class Steps {
   Steps(const DemoOptions& o) : o_(o), exe_(self_path()), log_((fs::path(o.out) / "demo.log").string()) {}
 
   // Runs `ved args...` unless `done_marker` exists; prints the command like a shell.
+  // With show_prefix, every output line that starts with it is shown (the verdicts), not
+  // only the last line.
   void run(const std::string& title, std::vector<std::string> args, const std::string& done_marker,
-           const std::string& stdout_file = "") {
+           const std::string& stdout_file = "", const std::string& show_prefix = "") {
     ++step_;
     if (!done_marker.empty() && fs::exists(done_marker)) {
       std::printf("[%d] %s: done already (%s)\n", step_, title.c_str(), done_marker.c_str());
@@ -55,12 +57,15 @@ class Steps {
     int rc = spawn_wait(args, out, log_);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::ifstream in(out);
-    std::string line, last;
-    while (std::getline(in, line))
+    std::string line, last, shown_lines;
+    while (std::getline(in, line)) {
       if (!line.empty()) last = line;
+      if (!show_prefix.empty() && line.compare(0, show_prefix.size(), show_prefix) == 0) shown_lines += "    " + line + "\n";
+    }
     VED_CHECK(rc == 0, "demo step " << step_ << " (" << title << ") failed with status " << rc << "; see " << log_
                                     << ". Rerun the same command to continue from this step.");
-    if (!last.empty() && last.size() < 300) std::printf("    %s\n", last.c_str());
+    if (!shown_lines.empty()) std::printf("%s", shown_lines.c_str());
+    else if (!last.empty() && last.size() < 300) std::printf("    %s\n", last.c_str());
     std::printf("    (%.0f s)\n", secs);
     std::fflush(stdout);
   }
@@ -168,7 +173,7 @@ void run_one_system(const DemoOptions& given) {
              "--fact", "Test set=" + std::to_string(o.test) + " held-out realisations, " + test + ", data seed " +
                            std::to_string(o.seed),
              "--fact", "Design=" + scale + " scale of docs/claims.md", "--out", d + "/report.html"},
-            "");
+            "", "", "  claim ");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("\ndemo finished in %.1f min. Report: %s, verdicts: %s\nResults table: %s/results.csv\n", secs / 60,
               (fs::path(d) / "report.html").c_str(), (fs::path(d) / "claims.json").c_str(), sweep.c_str());

@@ -218,7 +218,7 @@ StudyScale study_scale(const std::string& scale, long n_rows) {
   if (scale == "quick") {
     s.seeds = "1,2";
     s.steps = 40;
-    s.baseline_latents = "5,10,25,50";
+    s.baseline_latents = "5,10,25,50,147";
     s.krr_latents = "25,50";
     s.betas = "0,1e-3,1";
     s.lambdas = "0,1e-2,1";

@@ -108,7 +108,8 @@ ResultTable paper_like_table(Sweep& sw, double cca_at_50 = -1) {
   return t;
 }
 
-const ClaimVerdict& by_id(const std::vector<ClaimVerdict>& v, const std::string& id) {
+// A copy: callers pass the temporary that assess_claims returns.
+ClaimVerdict by_id(const std::vector<ClaimVerdict>& v, const std::string& id) {
   for (const auto& c : v)
     if (c.id == id) return c;
   throw std::runtime_error("no claim " + id);
