@@ -1,10 +1,10 @@
 # Entry points. `make demo` runs the main job on the embedded Hanford model;
-# `make test` builds and runs the default test suite and the checked job (what CI runs).
+# `make test` builds and runs the test suite, its slow group and the checked job (what CI runs).
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DVED_WITH_MPI=ON
 
-.PHONY: deps deps-test configure build test test-slow check-build test-checked test-sanitize test-fuzz demo bench clean
+.PHONY: deps deps-test configure build test test-fast test-slow check-build test-checked test-sanitize test-fuzz demo bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -18,10 +18,18 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Everything but the GPU group: the unit and integration tests, then the slow group (full
+# trainings: the CLI training tests, the Darcy acceptance, `ved demo --quick`; ~10 minutes
+# on 2 cores), then the checked job. `make test-fast` skips the slow group.
 test: deps-test configure
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE "slow|gpu|fuzz"
+	cd $(BUILD) && ctest --output-on-failure -L slow
 	$(MAKE) --no-print-directory test-checked
+
+test-fast: deps-test configure
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE "slow|gpu|fuzz"
 
 test-slow: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -L slow

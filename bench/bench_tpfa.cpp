@@ -1,5 +1,7 @@
 // TPFA benchmark: Hanford solves per second, ved vs SciPy (assembly + spsolve per field)
 // measured in the same run on the same fields; also checks that both give the same heads.
+// Then the `ved solve` command on the same fields (1 thread, .npy in, HDF5 out): its time
+// per field, start-up taken out by a one-field run, against the in-process solve_batch.
 //
 //   build/bench/bench_tpfa [--fields 4000] [--scipy-fields 400] [--json out.json]
 #include <chrono>
@@ -91,6 +93,38 @@ int main(int argc, char** argv) {
                 ved1 / scipy_rate, max_diff);
   } catch (const std::exception& e) {
     std::printf("scipy reference unavailable (%s); output: %s\n", e.what(), out.c_str());
+  }
+
+  // The command: everything `ved solve` adds to the solver (reading, conversion, writing).
+  // Its per-field time is (t(N fields) - t(1 field)) / (N - 1), start-up and the solver's
+  // set-up cancelling out.
+  ved::npy::write((tmp / "one.npy").string(), fields.data(), {1, static_cast<size_t>(n)});
+  auto time_command = [&](const std::string& input) {
+    const std::string c = std::string(VED_BINARY) + " solve --threads 1 --input " + input + " --out " +
+                          (tmp / "heads_cmd.h5").string() + " > /dev/null";
+    const double t = now();
+    const int rc = std::system(c.c_str());
+    const double dt = now() - t;
+    fs::remove(tmp / "heads_cmd.h5");
+    return rc == 0 ? dt : -1.0;
+  };
+  const double t_one = time_command((tmp / "one.npy").string());
+  const double t_all = time_command((tmp / "fields.npy").string());
+  if (t_one > 0 && t_all > 0 && n_fields > 1) {
+    const double per_field = (t_all - t_one) / static_cast<double>(n_fields - 1);
+    const double in_process = 1.0 / result["ved_solves_per_s_1t"].get<double>();
+    result["command_ms_per_field"] = 1e3 * per_field;
+    result["command_startup_s"] = t_one;
+    result["ratio_command_vs_solve_batch"] = per_field / in_process;
+    std::printf("ved solve (command, 1 thread): %.3f ms per field (start-up %.2f s), %.2fx solve_batch (target <= 1.2x)\n",
+                1e3 * per_field, t_one, per_field / in_process);
+    if (result.contains("scipy_solves_per_s")) {
+      const double scipy_per_field = 1.0 / result["scipy_solves_per_s"].get<double>();
+      result["ratio_command_vs_scipy"] = scipy_per_field / per_field;
+      std::printf("ratio ved solve (command) / scipy = %.1fx (target >= 10x, stretch 30x)\n", scipy_per_field / per_field);
+    }
+  } else {
+    std::printf("ved solve (command) failed; see %s\n", VED_BINARY);
   }
   fs::remove_all(tmp);
   if (!json_out.empty()) std::ofstream(json_out) << result.dump(2) << "\n";

@@ -70,9 +70,17 @@ Rows rows_of(const ArrayD& a, Eigen::Index n_cols, const std::string& what) {
   }
   py::ssize_t tail = 1;
   for (py::ssize_t i = 1; i < a.ndim(); ++i) tail *= a.shape(i);
+  // One image [H, W] (or [C, H, W]) of a gridded model, as the exported predictor takes it:
+  // all of it is one sample, and its trailing dimensions alone are not.
+  if (a.ndim() >= 2 && tail != n_cols && a.shape(0) * tail == n_cols) {
+    r.n_rows = 1;
+    r.single = true;
+    return r;
+  }
   if (a.ndim() < 2 || tail != n_cols)
     throw py::value_error(what + " has shape " + shape_str(a) + "; expected [N, " + std::to_string(n_cols) +
-                          "] or [" + std::to_string(n_cols) + "]");
+                          "] or [" + std::to_string(n_cols) + "], or one image whose values number " +
+                          std::to_string(n_cols));
   r.n_rows = a.shape(0);
   return r;
 }

@@ -46,6 +46,14 @@ if t:
         "SciPy assembly + spsolve: " + num(t.get("scipy_solves_per_s"), " /s"), ratio(t.get("ratio_1t_vs_scipy")), "≥ 10×")
     if "ved_solves_per_s_2t" in t:
         row("Hanford TPFA solves, 2 threads", num(t["ved_solves_per_s_2t"], " /s"), "—", "—", "—")
+    if "command_ms_per_field" in t:
+        row(f"`ved solve` command, {t['fields']:,} fields, 1 thread", num(t["command_ms_per_field"], " ms/field"),
+            "in-process `solve_batch`: " + num(1e3 / t["ved_solves_per_s_1t"], " ms/field"),
+            ratio(t.get("ratio_command_vs_solve_batch")), "≤ 1.2×")
+        if "ratio_command_vs_scipy" in t:
+            row("`ved solve` command against SciPy per field", num(t["command_ms_per_field"], " ms/field"),
+                "SciPy assembly + spsolve: " + num(1e3 / t["scipy_solves_per_s"], " ms/field"),
+                ratio(t["ratio_command_vs_scipy"]), "≥ 10× (stretch 30×)")
 row(f"20,000 Hanford realisations, `ved generate`, {r['cores']} cores", num(r["generate_20000_wall_s"], " s"), "—", "—", "< 30 s")
 def training_rows(result, label, reference, target):
     """Rows of one bench_train_step run: batches 64 and 256 against its PyTorch reference."""

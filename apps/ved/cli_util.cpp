@@ -1,5 +1,7 @@
 #include "cli_util.hpp"
 
+#include "ved/util/shape_text.hpp"
+
 #include <cmath>
 
 #include <fcntl.h>
@@ -99,12 +101,14 @@ MatrixRM load_rows(const std::string& spec, long n_cols, const std::string& what
   size_t rows = a.dims.size() == 1 ? 1 : a.dims[0];
   size_t cols = a.data.size() / std::max<size_t>(rows, 1);
   VED_CHECK(static_cast<long>(cols) == n_cols && rows * cols == a.data.size(),
-            src.str() << ": " << what << " has shape [" << (a.dims.size() == 1 ? 1 : a.dims[0]) << ", " << cols
-                      << "]; expected [K, " << n_cols << "] for this mesh");
+            src.str() << ": " << what << " has shape " << shape_text(a.dims) << "; expected [K, " << n_cols << "]"
+                      << (a.dims.size() >= 3 ? " (K samples of " + std::to_string(n_cols) + " values; these have " +
+                                                   std::to_string(cols) + ")"
+                                             : std::string()));
   VED_CHECK(rows > 0, src.str() << ": " << what << " has zero rows");
   for (size_t i = 0; i < a.data.size(); ++i)
-    VED_CHECK(std::isfinite(a.data[i]), src.str() << ": " << what << " row " << i / cols << " column " << i % cols << " is "
-                                                  << a.data[i] << "; remove or repair non-finite samples");
+    VED_CHECK(std::isfinite(a.data[i]), src.str() << ": " << what << " " << element_text(a.dims, i) << " is " << a.data[i]
+                                                  << "; remove or repair non-finite samples");
   MatrixRM m = Eigen::Map<MatrixRM>(a.data.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   return m;
 }

@@ -1,5 +1,5 @@
 // ved demo: the claims study (docs/claims.md) on the embedded Hanford model, at a scale that
-// finishes in about 25 minutes on 2 cores (--quick: a smoke test; --full: the whole protocol). Every step is a `ved` command run as a
+// finishes in about 30 minutes on 2 cores (--quick: a smoke test; --full: the whole protocol). Every step is a `ved` command run as a
 // child process, so the demo shows exactly what a user would type; each step is skipped
 // when its output already exists, so an interrupted demo continues where it stopped.
 #include <CLI/CLI.hpp>

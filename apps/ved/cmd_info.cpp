@@ -7,17 +7,12 @@
 #include "commands.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
+#include "ved/util/shape_text.hpp"
 #include "ved/util/npy.hpp"
 
 namespace ved::app {
 namespace {
 namespace fs = std::filesystem;
-
-std::string shape_text(const std::vector<size_t>& dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
-}
 
 constexpr size_t kMaxShownStrings = 16;
 

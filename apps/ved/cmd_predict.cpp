@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <initializer_list>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
@@ -39,7 +40,20 @@ void write_npy(const std::string& path, const MatrixRM& a) {
   out.commit();
 }
 
+bool ends_with_any(const std::string& p, std::initializer_list<const char*> suffixes) {
+  for (const char* s : suffixes) {
+    const std::string suf(s);
+    if (p.size() > suf.size() && p.compare(p.size() - suf.size(), suf.size(), suf) == 0) return true;
+  }
+  return false;
+}
+
 void run_predict(const PredictOptions& o) {
+  // Only what is written is accepted: an HDF5 file under another name (p.csv) would look
+  // like something else to every other tool.
+  VED_CHECK(is_npy(o.out) || ends_with_any(o.out, {".h5", ".hdf5", ".he5"}),
+            "--out " << o.out << ": predict writes HDF5 (.h5, .hdf5) or NumPy (.npy) files; name the output "
+                     << "with one of those extensions");
   check_output_path(o.out);
   set_torch_threads(o.threads);
   TrainedModel model(o.model, o.device);

@@ -89,12 +89,13 @@ void run_train(TrainCli& cli) {
   std::signal(SIGTERM, g_previous_term);
 
   if (s.interrupted) {
-    if (speaker) std::printf("stopped after epoch %d of %d (%d this run); continue with the same command plus --resume\n",
-                s.epochs_done, s.epochs_total, s.epochs_this_run);
     // Stopped by a signal: not finished, so callers (scripts, ved sweep) must not take it
-    // for a completed run. --stop-after is a requested stop and succeeds.
+    // for a completed run; the error is the one report. --stop-after is a requested stop
+    // and succeeds.
     VED_CHECK(!g_stop, "training interrupted after epoch " << s.epochs_done << " of " << s.epochs_total
                                                           << "; the checkpoint in " << o.out << " is kept: rerun with --resume");
+    if (speaker) std::printf("stopped after epoch %d of %d (%d this run); continue with the same command plus --resume\n",
+                s.epochs_done, s.epochs_total, s.epochs_this_run);
     return;
   }
   if (!speaker) return;

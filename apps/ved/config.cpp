@@ -23,6 +23,48 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+}  // namespace
+
+std::string nearest_name(const std::string& name, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_d = 1000;
+  for (const auto& k : known) {
+    const size_t d = edit_distance(name, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  return best_d <= std::max<size_t>(2, name.size() / 3) ? best : "";
+}
+
+std::string unknown_options_message(const std::vector<std::string>& args, CLI::App& app) {
+  CLI::App* verb = nullptr;
+  for (const std::string& a : args) {
+    if (a.rfind("-", 0) == 0) continue;
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      if (sub->get_name() == a) verb = sub;
+    break;
+  }
+  if (!verb) return "";
+  std::vector<std::string> known;
+  for (const CLI::Option* opt : verb->get_options())
+    for (const auto& ln : opt->get_lnames()) known.push_back(ln);
+  std::string out;
+  for (const std::string& a : args) {
+    if (a.rfind("--", 0) != 0 || a.size() <= 2) continue;
+    const std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    const std::string best = nearest_name(name, known);
+    out += (out.empty() ? "" : "\n") + std::string("error: 'ved ") + verb->get_name() + "' has no option --" + name +
+           (best.empty() ? "" : "; did you mean --" + best + "?");
+  }
+  if (!out.empty()) out += "\n(ved " + verb->get_name() + " --help lists every option)";
+  return out;
+}
+
+namespace {
+
 std::string value_text(const toml::node& node, const std::string& file, const std::string& key) {
   if (auto s = node.as_string()) return s->get();
   if (auto i = node.as_integer()) return std::to_string(i->get());
@@ -100,16 +142,8 @@ std::vector<std::string> expand_config(const std::vector<std::string>& args, CLI
       if (key == "config") continue;
       bool found = std::find(known.begin(), known.end(), key) != known.end();
       if (!found) {
-        std::string best;
-        size_t best_d = 1000;
-        for (const auto& k : known) {
-          size_t d = edit_distance(key, k);
-          if (d < best_d) {
-            best_d = d;
-            best = k;
-          }
-        }
-        std::string hint = best_d <= std::max<size_t>(2, key.size() / 3) ? "; did you mean '" + best + "'?" : "";
+        const std::string best = nearest_name(key, known);
+        std::string hint = best.empty() ? "" : "; did you mean '" + best + "'?";
         VED_FAIL(file << ": unknown key '" << key << "' for 'ved " << verb->get_name() << "'" << hint);
       }
       const CLI::Option* opt = verb->get_option("--" + key);

@@ -17,4 +17,12 @@ namespace ved::app {
 // `app` is used to look up which options the chosen verb accepts.
 std::vector<std::string> expand_config(const std::vector<std::string>& args, CLI::App& app);
 
+// The name of `known` nearest to `name` by edit distance when it is close enough to be a
+// misspelling (at most max(2, |name| / 3) edits), else "".
+std::string nearest_name(const std::string& name, const std::vector<std::string>& known);
+
+// For args (argv without the program) that CLI11 rejected: one line per --option the chosen
+// verb does not have, with the nearest option it does have; "" when every option is known.
+std::string unknown_options_message(const std::vector<std::string>& args, CLI::App& app);
+
 }  // namespace ved::app

@@ -7,6 +7,7 @@
 // `ved <verb> --help` lists every option with its default.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -61,12 +62,20 @@ int main(int argc, char** argv) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
     sub->add_option("--config", "TOML file with values for this command's options (flags win)");
 
+  std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    std::vector<std::string> args(argv + 1, argv + argc);
     args = ved::app::expand_config(args, app);
-    std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
-    app.parse(args);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes a reversed vector
+    app.parse(reversed);
   } catch (const CLI::ParseError& e) {
+    // A misspelt option: name it with the nearest one the verb has, instead of CLI11's list
+    // of "arguments not expected".
+    const std::string unknown = dynamic_cast<const CLI::ExtrasError*>(&e) ? ved::app::unknown_options_message(args, app) : "";
+    if (!unknown.empty()) {
+      if (rank == 0) std::fprintf(stderr, "%s\n", unknown.c_str());
+      ved::mpi::finalize();
+      return e.get_exit_code();
+    }
     int code = rank == 0 ? app.exit(e) : (e.get_exit_code() != 0);
     ved::mpi::finalize();
     return code;

@@ -361,7 +361,7 @@ void add_sweep_options(CLI::App& cmd, SweepOptions& o) {
   cmd.add_option("--val-fraction", o.val_fraction, "Validation fraction of `ved train`, for --steps");
   cmd.add_option("--study", o.study, "claims: run the claims study's whole design on --data and --test "
                                      "(docs/claims.md); the grid options are then set by --scale");
-  cmd.add_option("--scale", o.scale, "With --study: quick (smoke test), default (about 25 minutes on 2 cores at "
+  cmd.add_option("--scale", o.scale, "With --study: quick (smoke test), default (about 30 minutes on 2 cores at "
                                      "3,000 + 1,000 rows) or full (the whole protocol; hours, for many cores or MPI)");
   cmd.add_option("--out", o.out, "Sweep folder (runs/, results.csv)")->required();
 }

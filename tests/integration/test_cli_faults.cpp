@@ -318,7 +318,23 @@ TEST(Faults, SizesTheDataCannotSupportAreRejected) {
   r = run_ved("train --data " + dir + "/d.h5 --batch 0 --out " + dir + "/run");
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(has(r.err, "batch")) << r.err;
+  // A run that never started leaves no empty folder that looks like a run.
+  EXPECT_FALSE(fs::exists(dir + "/run")) << "a failed ved train left " << dir << "/run behind";
+  r = run_ved("train --data " + dir + "/missing.h5 --out " + dir + "/run2");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_FALSE(fs::exists(dir + "/run2"));
 #endif
+  // A misspelt option names the nearest one the verb has.
+  r = run_ved("baseline --data " + dir + "/d.h5 --latnet 3");
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(has(r.err, "'ved baseline' has no option --latnet; did you mean --latent?")) << r.err;
+  r = run_ved("generate --sample 5 --out " + dir + "/g.h5");
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(has(r.err, "did you mean --samples?")) << r.err;
+  r = run_ved("generate --zzzzzzzz 5 --out " + dir + "/g.h5");
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(has(r.err, "has no option --zzzzzzzz")) << r.err;
+  EXPECT_FALSE(has(r.err, "did you mean")) << r.err;  // nothing close: no guess
   r = run_ved("generate --samples -3 --out " + dir + "/g.h5");
   EXPECT_EQ(r.code, 1);
   r = run_ved("generate --samples 5 --threads 0 --out " + dir + "/g.h5");

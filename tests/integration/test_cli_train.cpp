@@ -70,6 +70,12 @@ TEST(CliTrain, TrainEvalPredictSample) {
   r = run_ved("predict --model " + dir + "/run --input " + dir + "/other.h5:/x --samples 3 --out " + dir + "/p.npy");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(npy::read(dir + "/p_std.npy").dims, (std::vector<size_t>{30, 8}));
+  // An extension it cannot write is refused before any work, and nothing is written.
+  r = run_ved("predict --model " + dir + "/run --input " + dir + "/other.h5:/x --out " + dir + "/p.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--out " + dir + "/p.csv: predict writes HDF5 (.h5, .hdf5) or NumPy (.npy) files"),
+            std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/p.csv"));
 
   r = run_ved("sample --model " + dir + "/run --samples 7 --seed 3 --out " + dir + "/s.npy");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -120,6 +126,9 @@ TEST(CliTrain, ClearErrors) {
   EXPECT_NE(r.err.find("selects [0, 100) but the file has 40 rows"), std::string::npos) << r.err;
   r = run_ved("train --data " + dir + "/d.h5 --out " + dir + "/run --epochs 1 --batch 16" + std::string(kTiny));
   ASSERT_EQ(r.code, 0) << r.err;
+  // One epoch of a few rows is a handful of optimiser steps: said, with what auto would run.
+  EXPECT_NE(r.err.find("warning: --epochs 1 gives"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the automatic setting (--epochs 0) runs"), std::string::npos) << r.err;
   r = run_ved("eval --model " + dir + "/run --split test");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("the run has no test rows"), std::string::npos) << r.err;

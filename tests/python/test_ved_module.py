@@ -327,6 +327,10 @@ class ModelTest(TempDirCase):
         # One sample in, one out; gridded [N, H, W] inputs are accepted.
         np.testing.assert_allclose(m.predict(x[4]), y[4], rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(m.predict(x.reshape(160, 10, 12)), y, rtol=0, atol=0)
+        # One image [H, W], as the exported predictor takes it: one sample out.
+        one = m.predict(x[4].reshape(10, 12))
+        self.assertEqual(one.shape, (120,))
+        np.testing.assert_allclose(one, y[4], rtol=1e-5, atol=1e-5)
 
         run_ved("sample", "--model", self.run_dir, "--samples", 7, "--seed", 3, "--threads", 1,
                 "--out", self.path("s.npy"))

@@ -9,11 +9,12 @@
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
+#include "ved/util/shape_text.hpp"
 
 namespace ved {
 namespace {
 
-// [dims[0], prod(dims[1:])] row-major, rejecting NaN/Inf with the row and column.
+// [dims[0], prod(dims[1:])] row-major, rejecting NaN/Inf at its position in `dims`.
 MatrixRM rows_matrix(std::vector<double>& v, const std::vector<size_t>& dims, const std::string& where) {
   VED_CHECK(!dims.empty(), where << " is a scalar; expected an array [N, ...]");
   size_t rows = dims[0], cols = 1;
@@ -21,8 +22,7 @@ MatrixRM rows_matrix(std::vector<double>& v, const std::vector<size_t>& dims, co
   MatrixRM m = Eigen::Map<MatrixRM>(v.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   for (Eigen::Index i = 0; i < m.size(); ++i) {
     if (!std::isfinite(m.data()[i])) {
-      Eigen::Index r = i / std::max<Eigen::Index>(cols, 1), c = i % std::max<Eigen::Index>(cols, 1);
-      VED_FAIL(where << " row " << r << " column " << c << " is " << m.data()[i]
+      VED_FAIL(where << " " << element_text(dims, static_cast<size_t>(i)) << " is " << m.data()[i]
                      << "; remove or repair non-finite samples");
     }
   }

@@ -172,19 +172,37 @@ Trainer::Impl::Impl(const TrainOptions& o) : opt(o) {
                                               << "continue it, or choose another --out");
   }
   std::error_code ec;
+  const bool created = !fs::exists(run_dir);
   fs::create_directories(run_dir, ec);
   VED_CHECK(fs::is_directory(run_dir), "cannot create the run folder " << opt.out << ": " << ec.message());
-  load_data();
-  if (opt.epochs == 0) {
-    // Automatic: the reference 150 epochs, or enough epochs for kMinAutoSteps steps.
+  try {
+    load_data();
     const int64_t n_train = static_cast<int64_t>(
         make_split(data.n_samples(), opt.val_fraction, opt.test_fraction, opt.seed).train.size());
     const int64_t steps_per_epoch = std::max<int64_t>(1, n_train / std::max(1, opt.batch));
-    opt.epochs = static_cast<int>(std::max<int64_t>(kDefaultEpochs, (kMinAutoSteps + steps_per_epoch - 1) / steps_per_epoch));
+    // Automatic: the reference 150 epochs, or enough epochs for kMinAutoSteps steps.
+    const int auto_epochs =
+        static_cast<int>(std::max<int64_t>(kDefaultEpochs, (kMinAutoSteps + steps_per_epoch - 1) / steps_per_epoch));
+    if (opt.epochs == 0) {
+      opt.epochs = auto_epochs;
+    } else if (writer() && !opt.resume && int64_t{opt.epochs} * steps_per_epoch * 5 < int64_t{auto_epochs} * steps_per_epoch) {
+      // Far fewer optimiser steps than the automatic setting: on small data a few epochs
+      // are a few dozen steps, and the model can end up worse than ridge regression.
+      std::fprintf(stderr,
+                   "warning: --epochs %d gives %lld optimiser steps (%lld training rows, batch %d); the automatic "
+                   "setting (--epochs 0) runs %d epochs, %lld steps\n",
+                   opt.epochs, static_cast<long long>(int64_t{opt.epochs} * steps_per_epoch),
+                   static_cast<long long>(n_train), opt.batch, auto_epochs,
+                   static_cast<long long>(int64_t{auto_epochs} * steps_per_epoch));
+    }
+    if (opt.resume) setup_resume();
+    else setup_new();
+    build_tensors();
+  } catch (...) {
+    // A run that never started (bad data, bad options) leaves no empty folder behind.
+    if (created && fs::is_empty(run_dir, ec)) fs::remove(run_dir, ec);
+    throw;
   }
-  if (opt.resume) setup_resume();
-  else setup_new();
-  build_tensors();
 }
 
 void Trainer::Impl::load_data() {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -252,6 +253,13 @@ TEST(UserArrays, LoadDataFromArraysKeepsImageShapeAndChecksRows) {
   npy::write(tmp("bad.npy"), bad.data(), {3, 7});
   e = error_of([&] { load_data({"", x, tmp("bad.npy")}); });
   EXPECT_NE(e.find("row 1 column 4"), std::string::npos) << e;
+  // Images are named in the shape given: element [2, 1, 3] of [3, 2, 4], not row 2 column 7.
+  std::vector<double> bad_images = iota(3 * 2 * 4, 1.0);
+  bad_images[2 * 8 + 1 * 4 + 3] = std::numeric_limits<double>::infinity();
+  npy::write(tmp("bad_images.npy"), bad_images.data(), {3, 2, 4});
+  npy::write(tmp("y3.npy"), iota(3, 0).data(), {3, 1});
+  e = error_of([&] { load_data({"", tmp("bad_images.npy"), tmp("y3.npy")}); });
+  EXPECT_NE(e.find("element [2, 1, 3] is inf"), std::string::npos) << e;
 
   npy::write(tmp("x5.npy"), iota(32, 0).data(), {1, 2, 2, 2, 4});
   npy::write(tmp("y1.npy"), iota(1, 0).data(), {1, 1});
