@@ -152,8 +152,13 @@ TEST(CliTrain, QuickDemoReportHasEverySection) {
   auto r = run_ved("demo --quick --threads 2 --systems steady,transport --out " + dir + "/demo");
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("quick scale: 400 + 100 realisations"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("claims study, quick scale: training sizes 100, 200, 400, seeds 1,2, 40 optimiser steps"),
-            std::string::npos) << r.out;
+  // The sweep step's own output (the demo shows its last line) states the design.
+  const std::string sweep_out = test::slurp(dir + "/demo/steady/step3.out");
+  EXPECT_NE(sweep_out.find("claims study, quick scale: training sizes 100, 200, 400, seeds 1,2, 40 optimiser steps"),
+            std::string::npos) << sweep_out;
+  // Every verdict is shown, not only the last.
+  for (const char* id : {"claim 1 ", "claim 2 ", "claim 3 ", "claim 4 ", "claim open "})
+    EXPECT_NE(r.out.find(id), std::string::npos) << id << "\n" << r.out;
   EXPECT_TRUE(fs::exists(dir + "/demo/steady/report.html"));
   // claims.json beside each system's report: the five claims, each with a verdict and numbers.
   const std::string claims = test::slurp(dir + "/demo/steady/claims.json");
