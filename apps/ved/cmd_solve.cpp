@@ -20,6 +20,8 @@
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
+#include "ved/util/npy.hpp"
+#include "ved/util/shape_text.hpp"
 #include "ved/util/timing.hpp"
 
 namespace ved::app {
@@ -38,11 +40,28 @@ struct SolveOptions {
 // [K, cells] arrays (docs/performance.md, "The solve command").
 constexpr size_t kSolveBlock = 128;
 
-// The rows of --input. An HDF5 dataset is read a block of rows at a time; .npy and .npz
-// files are loaded whole (their readers have no row access).
+// The rows of --input. An HDF5 dataset or a C-order .npy file is read a block of rows at a
+// time (whole copies of a 10,000-field array cost more than its solves: page faults on
+// 118 MB buffers); .npz members and Fortran-order .npy files are loaded whole.
 class FieldRows {
  public:
   FieldRows(const std::string& spec, size_t n_cols) : src_(ArraySource::parse(spec)), cols_(n_cols) {
+    if (ends_with(src_.file, ".npy")) {
+      VED_CHECK(std::filesystem::exists(src_.file), src_.file << ": file not found");
+      npy_ = npy::read_header(src_.file);
+      if (!npy_->fortran || npy_->dims.size() < 2) {
+        VED_CHECK(!npy_->dims.empty(), src_.str() << ": --input is a scalar; expected [K, " << n_cols << "]");
+        rows_ = npy_->dims.size() == 1 ? 1 : npy_->dims[0];
+        const size_t cols = npy_->count / std::max<size_t>(rows_, 1);
+        VED_CHECK(cols == n_cols && rows_ * cols == npy_->count,
+                  src_.str() << ": --input has shape " << shape_text(npy_->dims) << "; expected [K, " << n_cols
+                             << "] for this mesh");
+        VED_CHECK(rows_ > 0, src_.str() << ": --input has zero rows");
+        if (npy_->dims.size() == 1) npy_->dims = {1, n_cols};  // one field [cells]
+        return;
+      }
+      npy_.reset();
+    }
     if (ends_with(src_.file, ".npy") || ends_with(src_.file, ".npz")) {
       whole_ = load_rows(spec, static_cast<long>(n_cols), "--input");
       rows_ = static_cast<size_t>(whole_.rows());
@@ -73,8 +92,9 @@ class FieldRows {
   // Rows [row0, row0 + n) as [n, cols], every value checked finite.
   std::vector<double> read(size_t row0, size_t n) const {
     std::vector<double> out;
-    if (file_) {
-      out = rows_ == 1 && n == 1 ? file_->read_double(name_, nullptr) : file_->read_rows_double(name_, row0, n);
+    if (file_ || npy_) {
+      if (npy_) out = npy::read_rows(src_.file, *npy_, row0, n);
+      else out = rows_ == 1 && n == 1 ? file_->read_double(name_, nullptr) : file_->read_rows_double(name_, row0, n);
       for (size_t i = 0; i < out.size(); ++i)
         VED_CHECK(std::isfinite(out[i]), src_.str() << ": --input row " << row0 + i / cols_ << " column " << i % cols_
                                                     << " is " << out[i] << "; remove or repair non-finite samples");
@@ -94,6 +114,7 @@ class FieldRows {
   size_t cols_ = 0;
   size_t rows_ = 0;
   std::optional<h5::File> file_;
+  std::optional<npy::Header> npy_;
   std::string name_;
   MatrixRM whole_;
 };

@@ -14,6 +14,20 @@ struct Array {
 };
 
 Array read(const std::string& path);
+
+// A .npy file's header, checked against the file's size (no data read): for reading a
+// large array a block of rows at a time (`ved solve`).
+struct Header {
+  std::vector<size_t> dims;
+  std::string dtype;
+  bool fortran = false;
+  size_t data_offset = 0;  // bytes before the data
+  size_t elem_size = 0;    // bytes per value
+  size_t count = 0;        // values
+};
+Header read_header(const std::string& path);
+// Rows [row0, row0 + n_rows) of a C-order array (rows = its first dimension) as doubles.
+std::vector<double> read_rows(const std::string& path, const Header& h, size_t row0, size_t n_rows);
 // Parses an in-memory .npy image (used for .npz members); `name` appears in errors.
 Array parse(const std::string& bytes, const std::string& name);
 

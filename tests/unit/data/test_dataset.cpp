@@ -351,3 +351,33 @@ TEST(Dataset, StringsWrittenByOtherToolsAreRead) {
 }
 
 }  // namespace ved
+
+namespace ved {
+
+// Blocks of rows of a .npy file (ved solve's input path) equal the same rows of the whole
+// array, for float64 written by ved and for float32/int64 written as NumPy would.
+TEST(UserArrays, NpyRowBlocksEqualTheWholeArray) {
+  const std::vector<double> v = [] {
+    std::vector<double> out(7 * 3 * 2);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = 0.25 * static_cast<double>(i) - 3;
+    return out;
+  }();
+  const std::string p = tmp("rows.npy");
+  npy::write(p, v.data(), {7, 3, 2});
+  const npy::Header h = npy::read_header(p);
+  EXPECT_EQ(h.dims, (std::vector<size_t>{7, 3, 2}));
+  EXPECT_EQ(h.count, v.size());
+  EXPECT_EQ(npy::read_rows(p, h, 2, 3), std::vector<double>(v.begin() + 12, v.begin() + 30));
+  EXPECT_EQ(npy::read_rows(p, h, 6, 1), std::vector<double>(v.begin() + 36, v.end()));
+  const std::vector<float> f(v.begin(), v.end());
+  const std::string pf = tmp("rows_f4.npy");
+  npy::write(pf, f.data(), {7, 6});
+  EXPECT_EQ(npy::read_rows(pf, npy::read_header(pf), 5, 2), std::vector<double>(v.begin() + 30, v.begin() + 42));
+  // Out of range and truncated files are errors, not reads past the end.
+  EXPECT_NE(error_of([&] { npy::read_rows(p, h, 6, 2); }).find("out of range"), std::string::npos);
+  std::filesystem::resize_file(p, 100);
+  const std::string e = error_of([&] { npy::read_header(p); });
+  EXPECT_NE(e.find("truncated .npy"), std::string::npos) << e;
+}
+
+}  // namespace ved
