@@ -237,6 +237,13 @@ void run_invert(InvertCli& o) {
       std::printf("; truth inside the 90%% interval at %.1f%% of cells",
                   100 * inference::interval_coverage(truth.row(c).transpose(), r.field_q05, r.field_q95));
     std::printf("; %.1f s%s\n", r.seconds, resumed ? (" (" + std::to_string(resumed) + " chains resumed)").c_str() : "");
+    // Unconverged chains give intervals that look like posteriors and are not: say so.
+    // Thresholds as commonly used (Vehtari et al. 2021): R-hat below 1.01, ESS of a few hundred.
+    if (s.rhat_log_lik > 1.01 || r.rhat_field_max > 1.01 || r.ess < 100)
+      std::fprintf(stderr,
+                   "warning: case %ld has not converged (R-hat %.3f, field max %.3f; ESS %.0f): its intervals are not "
+                   "yet credible; run longer chains (--warmup, --samples)\n",
+                   static_cast<long>(c), s.rhat_log_lik, r.rhat_field_max, r.ess);
     std::fflush(stdout);
     cases.push_back({{"ess", r.ess}, {"ess_log_lik", s.ess_log_lik}, {"ess_field_median", r.ess_field_median},
                      {"rhat_log_lik", s.rhat_log_lik}, {"rhat_field_max", r.rhat_field_max},
