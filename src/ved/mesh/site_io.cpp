@@ -242,7 +242,11 @@ Site load_site(const std::string& spec) {
     StructuredSiteOptions opt;
     opt.nx = std::stoi(m[1]);
     opt.ny = std::stoi(m[2]);
-    return make_structured_site(opt);
+    // The spec itself as the source: datasets record it as their mesh, and load_site must
+    // read it back from there (`ved train --mesh auto`, `ved invert --prior`).
+    Site s = make_structured_site(opt);
+    s.source = spec;
+    return s;
   }
   std::string dir = spec == "hanford" ? data_dir() + "/hanford" : spec;
   VED_CHECK(fs::is_directory(dir), "mesh '" << spec << "': expected 'hanford', 'grid:NXxNY', a folder holding geom*.mat, "
