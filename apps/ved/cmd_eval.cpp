@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <numeric>
 #include <vector>
 
 #include "commands.hpp"
@@ -55,13 +56,12 @@ void add_latent_metrics(const EvalOptions& o, const TrainedModel& model, const M
                         const MatrixRM& xi, nlohmann::json& j) {
   // Standardised by the split's own statistics, so every output weighs the same and every
   // model scored on this split is scored in the same units with the same kernels.
-  const Eigen::VectorXd y_mean = y.colwise().mean().transpose();
-  // An output constant on the split (a solute that never arrives within the horizon) gets
-  // scale 1, as in training's standardisation: its deviations count in its own units.
-  Eigen::VectorXd y_std =
-      ((y.rowwise() - y_mean.transpose()).colwise().squaredNorm() / static_cast<double>(y.rows())).cwiseSqrt().transpose();
-  for (Eigen::Index k = 0; k < y_std.size(); ++k)
-    if (!(y_std[k] > 0)) y_std[k] = 1.0;
+  // Training's own statistics (column_stats): an output constant on the split (a solute
+  // that never arrives within the horizon) gets scale 1, its deviations counting in its units.
+  std::vector<int64_t> all_rows(static_cast<size_t>(y.rows()));
+  std::iota(all_rows.begin(), all_rows.end(), 0);
+  Eigen::VectorXd y_mean, y_std;
+  column_stats(y, all_rows, &y_mean, &y_std);
   const MatrixRM truth = standardise_outputs(y, y_mean, y_std);
   const int m_samples = o.gen_samples > 0 ? o.gen_samples : static_cast<int>(y.rows());
   VED_CHECK(o.gen_draws >= 1, "--gen-draws " << o.gen_draws << ": must be at least 1");

@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <initializer_list>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
@@ -16,6 +15,7 @@
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
 #include "ved/util/npy.hpp"
+#include "ved/util/parse.hpp"
 
 namespace ved::app {
 namespace {
@@ -30,7 +30,7 @@ struct PredictOptions {
   std::string device = "cpu";
 };
 
-bool is_npy(const std::string& p) { return p.size() > 4 && p.substr(p.size() - 4) == ".npy"; }
+bool is_npy(const std::string& p) { return p.size() > 4 && ends_with(p, ".npy"); }
 
 std::vector<size_t> dims_of(const MatrixRM& a) { return {static_cast<size_t>(a.rows()), static_cast<size_t>(a.cols())}; }
 
@@ -40,25 +40,17 @@ void write_npy(const std::string& path, const MatrixRM& a) {
   out.commit();
 }
 
-bool ends_with_any(const std::string& p, std::initializer_list<const char*> suffixes) {
-  for (const char* s : suffixes) {
-    const std::string suf(s);
-    if (p.size() > suf.size() && p.compare(p.size() - suf.size(), suf.size(), suf) == 0) return true;
-  }
-  return false;
-}
-
 void run_predict(const PredictOptions& o) {
   // Only what is written is accepted: an HDF5 file under another name (p.csv) would look
   // like something else to every other tool.
-  VED_CHECK(is_npy(o.out) || ends_with_any(o.out, {".h5", ".hdf5", ".he5"}),
+  VED_CHECK(is_npy(o.out) || ends_with(o.out, ".h5") || ends_with(o.out, ".hdf5") || ends_with(o.out, ".he5"),
             "--out " << o.out << ": predict writes HDF5 (.h5, .hdf5) or NumPy (.npy) files; name the output "
                      << "with one of those extensions");
   check_output_path(o.out);
   set_torch_threads(o.threads);
   TrainedModel model(o.model, o.device);
   const bool h5_without_path = o.input.find(':') == std::string::npos && !is_npy(o.input) &&
-                               !(o.input.size() > 4 && o.input.substr(o.input.size() - 4) == ".npz");
+                               !(o.input.size() > 4 && ends_with(o.input, ".npz"));
   MatrixRM x = load_rows(h5_without_path ? o.input + ":/x" : o.input,
                          static_cast<long>(model.n_inputs()), "--input");
   MatrixRM y_mu = model.predict(x);

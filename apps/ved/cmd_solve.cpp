@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <future>
 #include <limits>
@@ -21,6 +20,7 @@
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
 #include "ved/util/npy.hpp"
+#include "ved/util/parse.hpp"
 #include "ved/util/shape_text.hpp"
 #include "ved/util/timing.hpp"
 
@@ -46,23 +46,17 @@ constexpr size_t kSolveBlock = 128;
 class FieldRows {
  public:
   FieldRows(const std::string& spec, size_t n_cols) : src_(ArraySource::parse(spec)), cols_(n_cols) {
-    if (ends_with(src_.file, ".npy")) {
+    if (ved::ends_with(src_.file, ".npy")) {
       VED_CHECK(std::filesystem::exists(src_.file), src_.file << ": file not found");
       npy_ = npy::read_header(src_.file);
       if (!npy_->fortran || npy_->dims.size() < 2) {
-        VED_CHECK(!npy_->dims.empty(), src_.str() << ": --input is a scalar; expected [K, " << n_cols << "]");
-        rows_ = npy_->dims.size() == 1 ? 1 : npy_->dims[0];
-        const size_t cols = npy_->count / std::max<size_t>(rows_, 1);
-        VED_CHECK(cols == n_cols && rows_ * cols == npy_->count,
-                  src_.str() << ": --input has shape " << shape_text(npy_->dims) << "; expected [K, " << n_cols
-                             << "] for this mesh");
-        VED_CHECK(rows_ > 0, src_.str() << ": --input has zero rows");
+        rows_ = checked_rows(npy_->dims);
         if (npy_->dims.size() == 1) npy_->dims = {1, n_cols};  // one field [cells]
         return;
       }
       npy_.reset();
     }
-    if (ends_with(src_.file, ".npy") || ends_with(src_.file, ".npz")) {
+    if (ved::ends_with(src_.file, ".npy") || ved::ends_with(src_.file, ".npz")) {
       whole_ = load_rows(spec, static_cast<long>(n_cols), "--input");
       rows_ = static_cast<size_t>(whole_.rows());
       return;
@@ -76,15 +70,7 @@ class FieldRows {
     VED_CHECK(!info.is_group && (info.dtype.rfind("float", 0) == 0 || info.dtype.rfind("int", 0) == 0 ||
                                  info.dtype.rfind("uint", 0) == 0),
               src_.str() << ": --input has type " << info.dtype << "; expected a numeric array");
-    VED_CHECK(!info.dims.empty(), src_.str() << ": --input is a scalar; expected [K, " << n_cols << "]");
-    size_t total = 1;
-    for (size_t d : info.dims) total *= d;
-    rows_ = info.dims.size() == 1 ? 1 : info.dims[0];
-    const size_t cols = total / std::max<size_t>(rows_, 1);
-    VED_CHECK(cols == n_cols && rows_ * cols == total,
-              src_.str() << ": --input has shape [" << rows_ << ", " << cols << "]; expected [K, " << n_cols
-                         << "] for this mesh");
-    VED_CHECK(rows_ > 0, src_.str() << ": --input has zero rows");
+    rows_ = checked_rows(info.dims);
   }
 
   size_t rows() const { return rows_; }
@@ -106,9 +92,18 @@ class FieldRows {
   }
 
  private:
-  static bool ends_with(const std::string& s, const char* ext) {
-    const size_t n = std::strlen(ext);
-    return s.size() >= n && s.compare(s.size() - n, n, ext) == 0;
+  // K of an input of shape `dims`, [K, cells] or one field [cells], checked against the mesh
+  // (an HDF5 dataset and a .npy file alike).
+  size_t checked_rows(const std::vector<size_t>& dims) const {
+    VED_CHECK(!dims.empty(), src_.str() << ": --input is a scalar; expected [K, " << cols_ << "]");
+    size_t total = 1;
+    for (size_t d : dims) total *= d;
+    const size_t rows = dims.size() == 1 ? 1 : dims[0];
+    const size_t cols = total / std::max<size_t>(rows, 1);
+    VED_CHECK(cols == cols_ && rows * cols == total,
+              src_.str() << ": --input has shape " << shape_text(dims) << "; expected [K, " << cols_ << "] for this mesh");
+    VED_CHECK(rows > 0, src_.str() << ": --input has zero rows");
+    return rows;
   }
   ArraySource src_;
   size_t cols_ = 0;

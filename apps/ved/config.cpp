@@ -11,6 +11,15 @@
 namespace ved::app {
 namespace {
 
+// The long option names of a verb ("latent", "val-fraction", ...): what config keys and
+// command-line options may name.
+std::vector<std::string> long_option_names(const CLI::App& verb) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : verb.get_options())
+    for (const auto& ln : opt->get_lnames()) names.push_back(ln);
+  return names;
+}
+
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -47,9 +56,7 @@ std::string unknown_options_message(const std::vector<std::string>& args, CLI::A
     break;
   }
   if (!verb) return "";
-  std::vector<std::string> known;
-  for (const CLI::Option* opt : verb->get_options())
-    for (const auto& ln : opt->get_lnames()) known.push_back(ln);
+  const std::vector<std::string> known = long_option_names(*verb);
   std::string out;
   for (const std::string& a : args) {
     if (a.rfind("--", 0) != 0 || a.size() <= 2) continue;
@@ -135,9 +142,7 @@ std::vector<std::string> expand_config(const std::vector<std::string>& args, CLI
     std::vector<std::pair<std::string, std::string>> kv;
     std::vector<std::string> bool_keys;
     flatten(table, "", file, kv, bool_keys);
-    std::vector<std::string> known;
-    for (const CLI::Option* opt : verb->get_options())
-      for (const auto& ln : opt->get_lnames()) known.push_back(ln);
+    const std::vector<std::string> known = long_option_names(*verb);
     for (const auto& [key, value] : kv) {
       if (key == "config") continue;
       bool found = std::find(known.begin(), known.end(), key) != known.end();

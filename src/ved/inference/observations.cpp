@@ -8,13 +8,10 @@
 #include "ved/util/atomic_file.hpp"
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
+#include "ved/util/parse.hpp"
 
 namespace ved::inference {
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r");

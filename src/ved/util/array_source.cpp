@@ -7,6 +7,7 @@
 #include "ved/util/error.hpp"
 #include "ved/util/h5.hpp"
 #include "ved/util/npy.hpp"
+#include "ved/util/parse.hpp"
 
 #include <zip.h>
 
@@ -112,17 +113,13 @@ LoadedArray load_array(const ArraySource& source) {
   VED_CHECK(std::filesystem::exists(source.file), source.file << ": file not found");
   LoadedArray out;
   const std::string& f = source.file;
-  auto ends_with = [&](const char* ext) {
-    std::string e(ext);
-    return f.size() >= e.size() && f.compare(f.size() - e.size(), e.size(), e) == 0;
-  };
-  if (ends_with(".npy")) {
+  if (ends_with(f, ".npy")) {
     npy::Array a = npy::read(f);
     out.dims = std::move(a.dims);
     out.data = std::move(a.data);
     return out;
   }
-  if (ends_with(".npz")) {
+  if (ends_with(f, ".npz")) {
     npy::Array a = read_npz_member(f, source.member);
     out.dims = std::move(a.dims);
     out.data = std::move(a.data);

@@ -31,6 +31,11 @@ inline std::optional<int64_t> try_parse_integer(const std::string& s,
   return v;
 }
 
+// Whether `s` ends with `suffix` (file extensions: ".npy", ".h5").
+inline bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 // The value of `s` when all of it is one finite number; nothing otherwise.
 inline std::optional<double> try_parse_number(const std::string& s) {
   size_t used = 0;
